@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { limits, usernamePattern } from './limits';
+import { Id } from './models';
+
+/** Bodies and queries of the public HTTP API (shared/API.md), validated by the gateway. */
+
+export const Username = z
+  .string()
+  .min(limits.usernameMinChars)
+  .max(limits.usernameMaxChars)
+  .regex(usernamePattern, 'may contain only letters, digits, "_", "." and "-"');
+
+/** The minimum length is the auth service's setting (PASSWORD_MIN_LENGTH); the contract bounds the maximum. */
+export const Password = z.string().min(1).max(limits.passwordMaxChars);
+
+export const SignupBody = z.object({
+  username: Username,
+  password: Password,
+  full_name: z.string().trim().max(limits.fullNameMaxChars).nullish(),
+});
+
+export const LoginBody = z.object({
+  username: z.string().min(1).max(limits.usernameMaxChars * 4),
+  password: Password,
+});
+
+export const RefreshBody = z.object({ refresh_token: z.string().min(1).max(4096) });
+
+export const Content = z.string().min(1).max(limits.contentMaxChars);
+export const ClientMessageId = z.string().min(1).max(limits.clientMessageIdMaxChars);
+
+export const CreateConversationBody = z.object({
+  title: z.string().trim().max(limits.titleMaxChars).default(''),
+  member_ids: z.array(Id).max(limits.groupMaxMembers - 1),
+});
+
+export const SendMessageBody = z.object({
+  message_id: ClientMessageId,
+  sender_id: Id,
+  conversation_id: Id,
+  content: Content,
+});
+
+export const PostConversationMessageBody = z.object({
+  content: Content,
+  message_id: ClientMessageId.optional(),
+});
+
+const intParam = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const HistoryQuery = z.object({
+  limit: intParam(1, limits.historyMaxLimit).default(limits.historyDefaultLimit),
+  before_seq: intParam(1, Number.MAX_SAFE_INTEGER).optional(),
+  after_seq: intParam(0, Number.MAX_SAFE_INTEGER).optional(),
+});
+export type HistoryQuery = z.infer<typeof HistoryQuery>;
+
+export const UsersQuery = z.object({
+  q: z.string().max(limits.usernameMaxChars).optional(),
+  limit: intParam(1, limits.usersMaxLimit).default(limits.usersDefaultLimit),
+  cursor: z.string().max(200).optional(),
+});
+
+export const PresenceQuery = z.object({
+  user_ids: z
+    .string()
+    .max(200 * 37)
+    .transform((s) => s.split(',').filter(Boolean))
+    .pipe(z.array(Id).max(200)),
+});
+
+export const ConversationParams = z.object({ id: Id });

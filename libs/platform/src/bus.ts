@@ -1,0 +1,179 @@
+import { DomainError, RpcFailure, describeZodError, type RpcContract } from '@pneumatic/contracts';
+import { connect, type NatsConnection, type Subscription } from 'nats';
+import { z } from 'zod';
+import type { Logger } from './logger';
+import type { Metrics } from './metrics';
+
+export interface BusOptions {
+  url: string;
+  /** Prepended to every subject, so deployments (and test suites) sharing a NATS server never see each other. */
+  prefix: string;
+  name: string;
+  logger: Logger;
+  metrics: Metrics;
+  requestTimeoutMs?: number;
+}
+
+export interface ServeOptions {
+  queue: string;
+  /** Requests handled at once; past it the caller is told `overloaded` instead of queueing without bound. */
+  maxInFlight?: number;
+}
+
+type Rpc = RpcContract<z.ZodType, z.ZodType>;
+type Handler<C extends Rpc> = (request: z.infer<C['request']>) => Promise<z.input<C['reply']>>;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const encode = (value: unknown) => encoder.encode(JSON.stringify(value));
+const decode = (data: Uint8Array): unknown => JSON.parse(decoder.decode(data));
+
+/** The NATS adapter: typed request/reply and publish/subscribe, with the deployment's subject prefix. */
+export class Bus {
+  private isConnected = true;
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly options: BusOptions,
+  ) {}
+
+  static async connect(options: BusOptions): Promise<Bus> {
+    const nc = await connect({
+      servers: options.url,
+      name: options.name,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+    });
+    const bus = new Bus(nc, options);
+    void bus.logStatus();
+    return bus;
+  }
+
+  get connected(): boolean {
+    return this.isConnected && !this.nc.isClosed();
+  }
+
+  subject(subject: string): string {
+    return `${this.options.prefix}.${subject}`;
+  }
+
+  /** Answers requests on a contract's subject; expected failures travel back as data, never as timeouts. */
+  serve<C extends Rpc>(contract: C, handler: Handler<C>, { queue, maxInFlight = 1000 }: ServeOptions): Subscription {
+    const { logger, metrics } = this.options;
+    let inFlight = 0;
+    return this.nc.subscribe(this.subject(contract.subject), {
+      queue,
+      callback: (err, msg) => {
+        if (err) return logger.error({ err, subject: contract.subject }, 'subscription failed');
+        const reply = (body: unknown, outcome: string) => {
+          metrics.rpcServed.inc({ subject: contract.subject, outcome });
+          if (msg.reply) msg.respond(encode(body));
+        };
+        if (inFlight >= maxInFlight) {
+          return reply(failure('overloaded', 'service is shedding load, retry later'), 'overloaded');
+        }
+        inFlight++;
+        this.handle(contract, handler, msg.data)
+          .then(([body, outcome]) => reply(body, outcome))
+          .finally(() => inFlight--);
+      },
+    });
+  }
+
+  private async handle<C extends Rpc>(contract: C, handler: Handler<C>, data: Uint8Array): Promise<[unknown, string]> {
+    try {
+      const parsed = contract.request.safeParse(decode(data));
+      if (!parsed.success) return [failure('validation_error', describeZodError(parsed.error)), 'invalid'];
+      const result = await handler(parsed.data as z.infer<C['request']>);
+      return [{ ok: true, data: result }, 'ok'];
+    } catch (err) {
+      if (err instanceof DomainError) return [failure(err.code, err.detail), err.code];
+      this.options.logger.error({ err, subject: contract.subject }, 'request handler failed');
+      return [failure('internal_error', 'internal error'), 'error'];
+    }
+  }
+
+  /** Sends a request and returns the validated reply; a failure reply is thrown as a DomainError. */
+  async call<C extends Rpc>(contract: C, request: z.input<C['request']>, timeoutMs?: number): Promise<z.infer<C['reply']>> {
+    const started = process.hrtime.bigint();
+    let outcome = 'ok';
+    try {
+      const msg = await this.nc
+        .request(this.subject(contract.subject), encode(request), {
+          timeout: timeoutMs ?? this.options.requestTimeoutMs ?? 5000,
+        })
+        .catch((err: unknown) => {
+          outcome = 'unavailable';
+          this.options.logger.warn({ err, subject: contract.subject }, 'request got no reply');
+          throw new DomainError('unavailable', `${contract.subject.split('.')[0]} service is unavailable, retry later`);
+        });
+      const body = decode(msg.data) as { ok: boolean; data?: unknown };
+      if (!body.ok) {
+        const { error } = RpcFailure.parse(body);
+        outcome = error.code;
+        throw new DomainError(error.code, error.detail);
+      }
+      return contract.reply.parse(body.data) as z.infer<C['reply']>;
+    } finally {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      this.options.metrics.rpcDuration.observe({ subject: contract.subject, outcome }, seconds);
+    }
+  }
+
+  publish(subject: string, payload: unknown): void {
+    this.nc.publish(this.subject(subject), encode(payload));
+  }
+
+  /** Publishes bytes already serialized, so a fan-out event is encoded once however many hear it. */
+  publishRaw(subject: string, data: Uint8Array): void {
+    this.nc.publish(this.subject(subject), data);
+  }
+
+  /** Subscribes with a schema: payloads that fail it are logged and dropped, never handed on. */
+  subscribe<S extends z.ZodType>(
+    subject: string,
+    schema: S,
+    handler: (payload: z.infer<S>, subject: string, raw: Uint8Array) => void,
+    queue?: string,
+  ): Subscription {
+    const prefixLength = this.options.prefix.length + 1;
+    return this.nc.subscribe(this.subject(subject), {
+      queue,
+      callback: (err, msg) => {
+        if (err) return this.options.logger.error({ err, subject }, 'subscription failed');
+        let payload: unknown;
+        try {
+          payload = decode(msg.data);
+        } catch {
+          return this.options.logger.warn({ subject: msg.subject }, 'dropped a payload that is not JSON');
+        }
+        const parsed = schema.safeParse(payload);
+        if (!parsed.success) {
+          return this.options.logger.warn({ subject: msg.subject, issue: describeZodError(parsed.error) }, 'dropped an invalid payload');
+        }
+        handler(parsed.data, msg.subject.slice(prefixLength), msg.data);
+      },
+    });
+  }
+
+  async flush(): Promise<void> {
+    await this.nc.flush();
+  }
+
+  async close(): Promise<void> {
+    if (!this.nc.isClosed()) await this.nc.drain();
+  }
+
+  private async logStatus(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      if (status.type === 'pingTimer') continue;
+      if (status.type === 'disconnect') this.isConnected = false;
+      if (status.type === 'reconnect') this.isConnected = true;
+      this.options.logger.info({ nats: status.type, data: String(status.data) }, 'nats status');
+    }
+  }
+}
+
+function failure(code: RpcFailure['error']['code'], detail: string): RpcFailure {
+  return { ok: false, error: { code, detail } };
+}

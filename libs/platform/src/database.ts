@@ -1,0 +1,83 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Pool, type PoolClient } from 'pg';
+import type { Logger } from './logger';
+
+export type { PoolClient } from 'pg';
+export type Database = Pool;
+
+export interface DatabaseOptions {
+  url: string;
+  /** The service's own schema: every unqualified table name resolves there, and no service reads another's. */
+  schema: string;
+  logger: Logger;
+  maxConnections?: number;
+}
+
+export function connectDatabase({ url, schema, logger, maxConnections = 10 }: DatabaseOptions): Database {
+  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name: ${schema}`);
+  const pool = new Pool({
+    connectionString: url,
+    max: maxConnections,
+    options: `-c search_path=${schema}`,
+    connectionTimeoutMillis: 5000,
+  });
+  pool.on('error', (err) => logger.warn({ err }, 'idle database connection failed'));
+  return pool;
+}
+
+export async function withTransaction<T>(db: Database, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await db.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+export async function isDatabaseReady(db: Database): Promise<boolean> {
+  try {
+    await db.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const eventStoreMigration = path.join(__dirname, '..', 'migrations');
+
+/**
+ * Applies `*.sql` files in name order, each once, inside the service's schema. The event-store
+ * tables come first for services that keep events. An advisory lock lets replicas start together.
+ */
+export async function migrate(db: Database, schema: string, dir: string, { eventStore = false } = {}): Promise<string[]> {
+  const dirs = eventStore ? [eventStoreMigration, dir] : [dir];
+  const files: { name: string; file: string }[] = [];
+  for (const d of dirs) {
+    for (const name of (await readdir(d)).filter((f) => f.endsWith('.sql')).sort()) {
+      files.push({ name, file: path.join(d, name) });
+    }
+  }
+  const applied: string[] = [];
+  await withTransaction(db, async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`migrate:${schema}`]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
+    const done = new Set((await client.query<{ name: string }>('SELECT name FROM schema_migrations')).rows.map((r) => r.name));
+    for (const { name, file } of files) {
+      if (done.has(name)) continue;
+      await client.query(await readFile(file, 'utf8'));
+      await client.query('INSERT INTO schema_migrations (name) VALUES ($1)', [name]);
+      applied.push(name);
+    }
+  });
+  return applied;
+}

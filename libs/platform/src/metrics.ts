@@ -1,0 +1,28 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface Metrics {
+  registry: Registry;
+  rpcDuration: Histogram<'subject' | 'outcome'>;
+  rpcServed: Counter<'subject' | 'outcome'>;
+}
+
+/** One registry per process with Node's default metrics and the RPC metrics every service shares. */
+export function createMetrics(service: string): Metrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry });
+  const rpcDuration = new Histogram({
+    name: 'pneumatic_rpc_client_duration_seconds',
+    help: 'Time from sending a NATS request to its reply, by subject and outcome',
+    labelNames: ['subject', 'outcome'] as const,
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const rpcServed = new Counter({
+    name: 'pneumatic_rpc_served_total',
+    help: 'NATS requests handled by this service, by subject and outcome',
+    labelNames: ['subject', 'outcome'] as const,
+    registers: [registry],
+  });
+  return { registry, rpcDuration, rpcServed };
+}

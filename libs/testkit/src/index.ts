@@ -1,0 +1,5 @@
+export * from './context';
+export * from './infrastructure';
+export * from './processes';
+export * from './socket';
+export * from './wait';

@@ -1,0 +1,64 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { freePort } from './infrastructure';
+import { waitFor } from './wait';
+
+const repoRoot = path.resolve(__dirname, '..', '..', '..');
+
+export interface ServiceProcess {
+  name: string;
+  /** The admin port for most services; the public port for the gateway. */
+  port: number;
+  child: ChildProcess;
+  output: string[];
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Spawns a real service process from its build and waits until its /ready answers 200. */
+export async function spawnService(
+  service: 'auth' | 'conversations' | 'messages' | 'presence' | 'gateway',
+  env: Record<string, string>,
+  readyTimeoutMs = 15_000,
+): Promise<ServiceProcess> {
+  const port = await freePort();
+  const portEnv = service === 'gateway' ? { PORT: String(port) } : { ADMIN_PORT: String(port) };
+  const child = spawn(process.execPath, [path.join(repoRoot, 'services', service, 'dist', 'main.js')], {
+    env: { ...process.env, LOG_LEVEL: 'info', ...env, ...portEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const keep = (chunk: Buffer) => {
+    output.push(chunk.toString());
+    if (output.length > 2000) output.shift();
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const proc: ServiceProcess = {
+    name: service,
+    port,
+    child,
+    output,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      return exited;
+    },
+  };
+  try {
+    await waitFor(
+      `${service} to be ready`,
+      async () => {
+        if (child.exitCode !== null) throw new Error(`${service} exited with ${child.exitCode}: ${output.join('')}`);
+        const res = await fetch(`http://127.0.0.1:${port}/ready`).catch(() => undefined);
+        return res?.status === 200;
+      },
+      readyTimeoutMs,
+      50,
+    );
+  } catch (err) {
+    await proc.stop('SIGKILL');
+    throw err;
+  }
+  return proc;
+}

@@ -1,0 +1,30 @@
+import {
+  Bus,
+  commonEnv,
+  connectRedis,
+  createLogger,
+  createMetrics,
+  isRedisReady,
+  loadConfig,
+  runService,
+  portOf,
+  startAdminServer,
+} from '@pneumatic/platform';
+import { z } from 'zod';
+import { registerPresenceHandlers } from './handlers/presence-handlers';
+import { PresenceStore } from './store/presence-store';
+
+void runService(async (onStop) => {
+  const config = loadConfig({ ...commonEnv, PRESENCE_TTL_SECONDS: z.coerce.number().int().min(5).default(60) });
+  const logger = createLogger('presence', config.LOG_LEVEL);
+  const metrics = createMetrics('presence');
+  const redis = await connectRedis(config.REDIS_URL, config.REDIS_KEY_PREFIX, logger);
+  onStop(() => redis.quit());
+  const bus = await Bus.connect({ url: config.NATS_URL, prefix: config.NATS_SUBJECT_PREFIX, name: 'presence', logger, metrics });
+  onStop(() => bus.close());
+  registerPresenceHandlers(bus, new PresenceStore(redis, config.PRESENCE_TTL_SECONDS), logger);
+  const admin = await startAdminServer(config.ADMIN_PORT, metrics, { nats: () => bus.connected, redis: () => isRedisReady(redis) });
+  onStop(() => new Promise((resolve) => admin.close(resolve)));
+  logger.info({ adminPort: portOf(admin) }, 'presence service started');
+  return { logger, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS };
+});

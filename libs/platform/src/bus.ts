@@ -1,5 +1,7 @@
 import { DomainError, RpcFailure, describeZodError, type RpcContract } from '@pneumatic/contracts';
 import { connect, type NatsConnection, type Subscription } from 'nats';
+
+export type { Subscription } from 'nats';
 import { z } from 'zod';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';

@@ -81,3 +81,21 @@ export async function migrate(db: Database, schema: string, dir: string, { event
   });
   return applied;
 }
+
+/** Creates the database named in `url` if it does not exist yet (for local stacks, not production). */
+export async function ensureDatabase(url: string): Promise<void> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.slice(1));
+  if (!/^[A-Za-z0-9_]+$/.test(name)) throw new Error(`refusing to create a database named ${JSON.stringify(name)}`);
+  const maintenance = new URL(url);
+  maintenance.pathname = '/postgres';
+  const pool = new Pool({ connectionString: maintenance.toString(), max: 1 });
+  try {
+    const { rowCount } = await pool.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!rowCount) await pool.query(`CREATE DATABASE ${name}`).catch((err) => {
+      if ((err as { code?: string }).code !== '42P04') throw err; // created concurrently
+    });
+  } finally {
+    await pool.end();
+  }
+}

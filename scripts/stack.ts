@@ -1,0 +1,89 @@
+/**
+ * `npm run stack`: every service as its own process (two gateways, on :8000 and :8001) against the
+ * Postgres, NATS and Redis named in env. Restarts a process that dies, with backoff, as a container
+ * runtime would; Ctrl-C stops everything.
+ */
+import { ensureDatabase } from '@pneumatic/platform';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(__dirname, '..', '..');
+const dataDir = path.join(root, '.data');
+
+interface ProcessSpec {
+  name: string;
+  service: string;
+  env: Record<string, string>;
+}
+
+const basePort = Number(process.env.PORT ?? 8000);
+const specs: ProcessSpec[] = [
+  { name: 'auth', service: 'auth', env: { ADMIN_PORT: '9101' } },
+  { name: 'conversations', service: 'conversations', env: { ADMIN_PORT: '9102' } },
+  { name: 'messages', service: 'messages', env: { ADMIN_PORT: '9103' } },
+  { name: 'presence', service: 'presence', env: { ADMIN_PORT: '9104' } },
+  { name: 'gateway-1', service: 'gateway', env: { PORT: String(basePort), GATEWAY_ID: 'gateway-1' } },
+  { name: 'gateway-2', service: 'gateway', env: { PORT: String(basePort + 1), GATEWAY_ID: 'gateway-2' } },
+];
+
+/** A signing key kept under .data/ so tokens survive a restart of the stack; production passes its own. */
+function signingKey(): string {
+  if (process.env.AUTH_SIGNING_KEY) return process.env.AUTH_SIGNING_KEY;
+  const file = path.join(dataDir, 'auth-signing-key.pem');
+  if (!existsSync(file)) {
+    mkdirSync(dataDir, { recursive: true });
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    writeFileSync(file, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+  }
+  return readFileSync(file, 'utf8');
+}
+
+const children = new Map<string, ChildProcess>();
+let stopping = false;
+
+function start(spec: ProcessSpec, sharedEnv: Record<string, string>, restarts = 0): void {
+  const child = spawn(process.execPath, [path.join(root, 'services', spec.service, 'dist', 'main.js')], {
+    env: { ...process.env, ...sharedEnv, ...spec.env },
+    stdio: 'inherit',
+  });
+  children.set(spec.name, child);
+  const startedAt = Date.now();
+  child.once('exit', (code, signal) => {
+    children.delete(spec.name);
+    if (stopping) return;
+    // A process that ran for a while earns a fresh backoff; one that keeps crashing waits longer.
+    const attempt = Date.now() - startedAt > 30_000 ? 0 : restarts + 1;
+    const delay = Math.min(500 * 2 ** attempt, 30_000);
+    console.error(JSON.stringify({ level: 'warn', service: 'stack', process: spec.name, code, signal, restartInMs: delay, msg: 'process exited; restarting' }));
+    setTimeout(() => !stopping && start(spec, sharedEnv, attempt), delay);
+  });
+}
+
+async function main(): Promise<void> {
+  const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/pneumatic';
+  await ensureDatabase(databaseUrl);
+  const sharedEnv = { DATABASE_URL: databaseUrl, AUTH_SIGNING_KEY: signingKey() };
+  for (const spec of specs) start(spec, sharedEnv);
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    for (const child of children.values()) child.kill('SIGTERM');
+    const force = setTimeout(() => children.forEach((c) => c.kill('SIGKILL')), 15_000);
+    const check = setInterval(() => {
+      if (children.size > 0) return;
+      clearInterval(check);
+      clearTimeout(force);
+      process.exit(0);
+    }, 100);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  console.log(`Pneumatic stack starting: http://localhost:${basePort} and http://localhost:${basePort + 1} (Ctrl-C stops)`);
+}
+
+main().catch((err) => {
+  console.error('stack failed to start:', err);
+  process.exit(1);
+});

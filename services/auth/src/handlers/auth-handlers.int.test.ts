@@ -1,0 +1,231 @@
+import { DomainError, UserRegisteredV1, contracts, eventSubjects } from '@pneumatic/contracts';
+import { connectDatabase, migrate, type Bus, type Database } from '@pneumatic/platform';
+import { createTestContext, waitFor, type TestContext } from '@pneumatic/testkit';
+import jwt from 'jsonwebtoken';
+import { createPublicKey, randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type { z } from 'zod';
+import { PasswordHasher } from '../security/password-hasher';
+import { loadSigningKey } from '../security/signing-key';
+import { TokenIssuer } from '../security/token-issuer';
+import { RefreshTokenStore } from '../store/refresh-token-store';
+import { UserStore } from '../store/user-store';
+import { registerAuthHandlers } from './auth-handlers';
+import { registerUserHandlers } from './user-handlers';
+
+// Small argon2 costs keep the suite fast; the production defaults are exercised by config tests.
+const argon2Params = { memoryCost: 1024, timeCost: 2, parallelism: 1 };
+const policy = { issuer: 'pneumatic-auth', audience: 'pneumatic', accessTtlSeconds: 1800, refreshTtlSeconds: 604800 };
+
+describe('auth handlers (real Postgres and NATS)', () => {
+  let ctx: TestContext;
+  let bus: Bus;
+  let db: Database;
+  const registered: z.infer<typeof UserRegisteredV1>[] = [];
+
+  beforeAll(async () => {
+    ctx = await createTestContext('auth');
+    db = connectDatabase({ url: ctx.databaseUrl, schema: 'auth', logger: ctx.logger });
+    await migrate(db, 'auth', path.join(__dirname, '..', '..', 'migrations'));
+    bus = await ctx.connectBus();
+    const users = new UserStore(db);
+    registerAuthHandlers(bus, {
+      users,
+      refreshTokens: new RefreshTokenStore(db),
+      passwords: new PasswordHasher(argon2Params),
+      tokens: new TokenIssuer(loadSigningKey(undefined, false, ctx.logger), policy),
+      passwordMinLength: 8,
+      logger: ctx.logger,
+    });
+    registerUserHandlers(bus, users);
+    bus.subscribe(eventSubjects.userRegistered, UserRegisteredV1, (event) => registered.push(event));
+    await bus.flush();
+  });
+  afterAll(async () => {
+    await db.end();
+    await ctx.cleanup();
+  });
+
+  const signup = (username: string, password = 'correct horse', full_name?: string) =>
+    bus.call(contracts.authSignup, { username, password, full_name });
+  const login = (username: string, password = 'correct horse') => bus.call(contracts.authLogin, { username, password });
+  const refresh = (refresh_token: string) => bus.call(contracts.authRefresh, { refresh_token });
+  const failureOf = (promise: Promise<unknown>) =>
+    promise.then(
+      () => {
+        throw new Error('expected a failure');
+      },
+      (err: DomainError) => ({ code: err.code, detail: err.detail }),
+    );
+
+  describe('signup', () => {
+    it('creates a user and answers without any credential', async () => {
+      const reply = await signup('Ada', 'correct horse', 'Ada Lovelace');
+      expect(reply).toEqual({ id: expect.any(String), username: 'Ada', full_name: 'Ada Lovelace' });
+      expect(await signup('grace')).toMatchObject({ username: 'grace', full_name: null });
+      const { rows } = await db.query('SELECT password_hash FROM users WHERE id = $1', [reply.id]);
+      expect(rows[0].password_hash).toMatch(/^\$argon2id\$/);
+    });
+
+    it('announces the new user to subscribers', async () => {
+      const user = await signup('announced');
+      const event = await waitFor('user.registered', () => registered.find((e) => e.data.user.id === user.id));
+      expect(event).toMatchObject({ type: 'user.registered', version: 1, data: { user } });
+      expect(new Date(event.time).toISOString()).toBe(event.time);
+      expect(JSON.stringify(event)).not.toMatch(/argon2|correct horse/);
+    });
+
+    it('refuses a name already registered in any case', async () => {
+      await signup('Duplicate');
+      expect(await failureOf(signup('dUPLICATE'))).toEqual({ code: 'conflict', detail: 'Username already registered' });
+    });
+
+    it('refuses a password under the minimum length, naming the field', async () => {
+      expect(await failureOf(signup('shorty', 'pass123'))).toEqual({
+        code: 'validation_error',
+        detail: 'password: must be at least 8 characters',
+      });
+    });
+  });
+
+  describe('login', () => {
+    beforeAll(() => signup('Lena'));
+
+    it('returns a bearer pair, whatever the case of the name', async () => {
+      const pair = await login('lena');
+      expect(pair).toEqual({ access_token: expect.any(String), refresh_token: expect.any(String), token_type: 'bearer' });
+      expect(jwt.decode(pair.access_token)).toMatchObject({ username: 'Lena', typ: 'access' });
+    });
+
+    it('answers a wrong password and an unknown user identically', async () => {
+      const wrong = await failureOf(login('Lena', 'wrong horse'));
+      const unknown = await failureOf(login('nobody-here', 'correct horse'));
+      expect(wrong).toEqual({ code: 'unauthorized', detail: 'Incorrect username or password' });
+      expect(unknown).toEqual(wrong);
+    });
+
+    it('upgrades a hash made with older parameters', async () => {
+      const weakHash = await new PasswordHasher({ ...argon2Params, timeCost: 1 }).hash('correct horse');
+      const { id } = await signup('legacy');
+      await db.query('UPDATE users SET password_hash = $2 WHERE id = $1', [id, weakHash]);
+      await login('legacy');
+      const { rows } = await db.query('SELECT password_hash FROM users WHERE id = $1', [id]);
+      expect(rows[0].password_hash).not.toBe(weakHash);
+      expect(rows[0].password_hash).toContain('t=2');
+      await login('legacy');
+    });
+  });
+
+  describe('refresh', () => {
+    beforeAll(() => signup('rotor'));
+
+    it('rotates, and reuse of a spent token revokes the whole family', async () => {
+      const first = await login('rotor');
+      const second = await refresh(first.refresh_token);
+      expect(second.refresh_token).not.toBe(first.refresh_token);
+      expect(jwt.decode(second.access_token)).toMatchObject({ username: 'rotor', typ: 'access' });
+      const third = await refresh(second.refresh_token);
+
+      expect(await failureOf(refresh(first.refresh_token))).toEqual({ code: 'unauthorized', detail: 'refresh token reuse detected' });
+      expect(await failureOf(refresh(third.refresh_token))).toMatchObject({ code: 'unauthorized' });
+
+      // Another login starts a new family, untouched by the revocation.
+      await refresh((await login('rotor')).refresh_token);
+    });
+
+    it('lets exactly one of two concurrent uses of a token rotate', async () => {
+      const { refresh_token } = await login('rotor');
+      const outcomes = await Promise.allSettled([refresh(refresh_token), refresh(refresh_token)]);
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    });
+
+    it('refuses an access token', async () => {
+      const { access_token } = await login('rotor');
+      expect(await failureOf(refresh(access_token))).toMatchObject({ code: 'unauthorized' });
+    });
+
+    it('refuses a token that is not a JWT of this service', async () => {
+      expect(await failureOf(refresh('not.a.jwt'))).toMatchObject({ code: 'unauthorized' });
+    });
+  });
+
+  describe('logout', () => {
+    it('revokes the family of its own token and ignores anyone else’s', async () => {
+      const owner = await signup('leaver');
+      const other = await signup('bystander');
+      const pair = await login('leaver');
+      const rotated = await refresh(pair.refresh_token);
+
+      expect(await bus.call(contracts.authLogout, { refresh_token: rotated.refresh_token, actor_id: other.id })).toEqual({});
+      const survivor = await refresh(rotated.refresh_token);
+
+      expect(await bus.call(contracts.authLogout, { refresh_token: survivor.refresh_token, actor_id: owner.id })).toEqual({});
+      expect(await failureOf(refresh(survivor.refresh_token))).toEqual({ code: 'unauthorized', detail: 'refresh token revoked' });
+    });
+  });
+
+  describe('jwks', () => {
+    it('publishes a key that verifies access tokens', async () => {
+      await signup('verifier');
+      const { access_token } = await login('verifier');
+      const { keys } = await bus.call(contracts.authJwks, {});
+      expect(keys).toHaveLength(1);
+      const jwk = keys[0]!;
+      expect(jwk).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
+      expect(jwk).not.toHaveProperty('d');
+      expect(jwt.decode(access_token, { complete: true })?.header.kid).toBe(jwk.kid);
+
+      const key = createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }, format: 'jwk' });
+      const claims = jwt.verify(access_token, key, { algorithms: ['ES256'], issuer: policy.issuer, audience: policy.audience });
+      expect(claims).toMatchObject({ username: 'verifier', typ: 'access', jti: expect.any(String) });
+    });
+  });
+
+  describe('users', () => {
+    const names = ['Pam', 'pat', 'Pa_x', 'paula', 'pAz', 'Quinn'];
+    const ids: Record<string, string> = {};
+    beforeAll(async () => {
+      for (const name of names) ids[name] = (await signup(name)).id;
+    });
+
+    it('searches by case-insensitive prefix, page by page', async () => {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      for (let page = 0; page < 5; page++) {
+        const reply = await bus.call(contracts.usersList, { q: 'PA', limit: 2, cursor });
+        seen.push(...reply.users.map((u) => u.username));
+        if (!reply.next_cursor) break;
+        cursor = reply.next_cursor;
+      }
+      expect(seen).toEqual(['Pa_x', 'Pam', 'pat', 'paula', 'pAz']);
+    });
+
+    it('treats LIKE wildcards in the query literally', async () => {
+      const { users } = await bus.call(contracts.usersList, { q: 'pa_', limit: 50 });
+      expect(users.map((u) => u.username)).toEqual(['Pa_x']);
+    });
+
+    it('answers the last page with no cursor and refuses a forged one', async () => {
+      expect(await bus.call(contracts.usersList, { q: 'quinn', limit: 5 })).toEqual({
+        users: [{ id: ids.Quinn, username: 'Quinn', full_name: null }],
+        next_cursor: null,
+      });
+      expect(await failureOf(bus.call(contracts.usersList, { limit: 5, cursor: '!!' }))).toMatchObject({ code: 'validation_error' });
+      expect(await failureOf(bus.call(contracts.usersList, { limit: 0 }))).toMatchObject({ code: 'validation_error' });
+    });
+
+    it('looks up the known users among many ids', async () => {
+      const { users } = await bus.call(contracts.usersLookup, { user_ids: [ids.Pam!, randomUUID(), ids.Quinn!] });
+      expect(users.map((u) => u.username).sort()).toEqual(['Pam', 'Quinn']);
+      expect(JSON.stringify(users)).not.toMatch(/argon2|password/);
+    });
+
+    it('gets one user, or not_found', async () => {
+      expect(await bus.call(contracts.usersGet, { user_id: ids.pat! })).toEqual({ id: ids.pat, username: 'pat', full_name: null });
+      expect(await failureOf(bus.call(contracts.usersGet, { user_id: randomUUID() }))).toEqual({
+        code: 'not_found',
+        detail: 'user not found',
+      });
+    });
+  });
+});

@@ -1,0 +1,60 @@
+import type { TokenPair } from '@pneumatic/contracts';
+import jwt from 'jsonwebtoken';
+import { randomUUID } from 'node:crypto';
+import { accessClaims, asRefreshClaims, refreshClaims, type RefreshClaims, type TokenPolicy } from '../domain/token-claims';
+import type { PublicJwk, SigningKey } from './signing-key';
+
+/** What must be recorded about a refresh token so it can be rotated or revoked later. */
+export interface IssuedRefresh {
+  jti: string;
+  familyId: string;
+  userId: string;
+  expiresAt: Date;
+}
+
+/** Signs and verifies this service's ES256 tokens. */
+export class TokenIssuer {
+  constructor(
+    private readonly key: SigningKey,
+    private readonly policy: TokenPolicy,
+  ) {}
+
+  issuePair(user: { id: string; username: string }, familyId: string, nowMs = Date.now()): { pair: TokenPair; refresh: IssuedRefresh } {
+    const now = Math.floor(nowMs / 1000);
+    const refresh = refreshClaims(user.id, randomUUID(), familyId, now, this.policy);
+    return {
+      pair: {
+        access_token: this.sign(accessClaims(user, randomUUID(), now, this.policy)),
+        refresh_token: this.sign(refresh),
+        token_type: 'bearer',
+      },
+      refresh: { jti: refresh.jti, familyId, userId: user.id, expiresAt: new Date(refresh.exp * 1000) },
+    };
+  }
+
+  /**
+   * The claims of a refresh token this service signed, or null. Logout passes `allowExpired` so
+   * a client can still end a session whose token has lapsed.
+   */
+  verifyRefresh(token: string, { allowExpired = false } = {}): Pick<RefreshClaims, 'sub' | 'jti' | 'fam'> | null {
+    try {
+      const payload = jwt.verify(token, this.key.publicKey, {
+        algorithms: ['ES256'],
+        issuer: this.policy.issuer,
+        audience: this.policy.audience,
+        ignoreExpiration: allowExpired,
+      });
+      return asRefreshClaims(payload);
+    } catch {
+      return null;
+    }
+  }
+
+  jwks(): { keys: PublicJwk[] } {
+    return { keys: [this.key.jwk] };
+  }
+
+  private sign(claims: object): string {
+    return jwt.sign(claims, this.key.privateKey, { algorithm: 'ES256', keyid: this.key.kid });
+  }
+}

@@ -1,0 +1,168 @@
+import {
+  decide,
+  directKeyOf,
+  evolve,
+  type ConversationCommand,
+  type ConversationEvent,
+  type ConversationState,
+  type CreateConversation,
+} from './conversation';
+
+const now = new Date('2026-01-01T12:00:00.000Z');
+const [alice, bob, carol, dave] = ['a0000000-0000-4000-8000-000000000001', 'b0000000-0000-4000-8000-000000000002', 'c0000000-0000-4000-8000-000000000003', 'd0000000-0000-4000-8000-000000000004'];
+const conversationId = 'f0000000-0000-4000-8000-00000000000f';
+
+const create = (title: string, memberIds: string[], actorId = alice): CreateConversation => ({
+  type: 'CreateConversation',
+  data: { conversationId, actorId, title, memberIds, now },
+});
+
+/** Runs commands one after another, as the store does: decide on the folded state, then fold the new events. */
+function run(...commands: ConversationCommand[]): { state: ConversationState; events: ConversationEvent[] } {
+  let state: ConversationState = null;
+  const events: ConversationEvent[] = [];
+  for (const command of commands) {
+    const emitted: ConversationEvent[] = decide(command, state);
+    events.push(...emitted);
+    state = emitted.reduce(evolve, state);
+  }
+  return { state, events };
+}
+
+const failure = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (err) {
+    return { code: (err as { code?: string }).code, detail: (err as Error).message };
+  }
+  throw new Error('expected a failure');
+};
+
+describe('creating a conversation', () => {
+  it('emits one created event with the caller as a member', () => {
+    const events = decide(create('Team', [bob, carol]), null);
+    expect(events).toEqual([
+      {
+        type: 'conversation.created',
+        schemaVersion: 1,
+        data: { conversationId, kind: 'group', title: 'Team', members: [alice, bob, carol], createdBy: alice, createdAt: now.toISOString() },
+      },
+    ]);
+  });
+
+  it('adds the caller even when they name only others, and keeps them once when they name themselves', () => {
+    expect(run(create('Team', [bob])).state?.members).toEqual([alice, bob]);
+    expect(run(create('Team', [bob, alice])).state?.members).toEqual([alice, bob]);
+  });
+
+  it('drops duplicate member ids', () => {
+    expect(run(create('Team', [bob, bob, carol, bob])).state?.members).toEqual([alice, bob, carol]);
+  });
+
+  it('makes an untitled chat with exactly one other member direct', () => {
+    expect(run(create('', [bob])).state?.kind).toBe('direct');
+    expect(run(create('   ', [bob, bob, alice])).state?.kind).toBe('direct');
+  });
+
+  it('makes a titled chat a group, even with one other member or none', () => {
+    expect(run(create('Pair', [bob])).state?.kind).toBe('group');
+    expect(run(create('Notes to self', [])).state).toMatchObject({ kind: 'group', members: [alice] });
+  });
+
+  it('trims the title', () => {
+    expect(run(create('  Team  ', [bob, carol])).state?.title).toBe('Team');
+  });
+
+  it('refuses a group without a title', () => {
+    expect(failure(() => decide(create('', [bob, carol]), null))).toEqual({
+      code: 'validation_error',
+      detail: 'title: a group conversation needs a title',
+    });
+  });
+
+  it('refuses the caller alone without a title', () => {
+    expect(failure(() => decide(create('', []), null))).toMatchObject({ code: 'validation_error' });
+    expect(failure(() => decide(create('', [alice]), null))).toMatchObject({ code: 'validation_error' });
+  });
+
+  it('refuses more than 1000 members, counting the caller', () => {
+    const ids = (n: number) => Array.from({ length: n }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+    expect(run(create('Big', ids(999))).state?.members).toHaveLength(1000);
+    expect(failure(() => decide(create('Too big', ids(1000)), null))).toMatchObject({
+      code: 'validation_error',
+      detail: 'member_ids: a group has at most 1000 members',
+    });
+  });
+
+  it('refuses a title over 200 characters', () => {
+    expect(failure(() => decide(create('x'.repeat(201), [bob]), null))).toMatchObject({ code: 'validation_error' });
+  });
+
+  it('refuses to create a conversation twice', () => {
+    const { state } = run(create('Team', [bob]));
+    expect(failure(() => decide(create('Team', [bob]), state))).toMatchObject({ code: 'conflict' });
+  });
+});
+
+describe('evolving', () => {
+  it('reproduces the state from the events alone', () => {
+    const { state, events } = run(
+      create('Team', [bob]),
+      { type: 'AddMembers', data: { actorId: bob, userIds: [carol, dave], now } },
+      { type: 'RemoveMember', data: { actorId: alice, userId: carol, now } },
+    );
+    expect(events.reduce<ConversationState>(evolve, null)).toEqual(state);
+    expect(state).toEqual({ id: conversationId, kind: 'group', title: 'Team', members: [alice, bob, dave], createdBy: alice, createdAt: now.toISOString() });
+  });
+});
+
+describe('adding members', () => {
+  const team = run(create('Team', [bob])).state;
+
+  it('adds only people not already there', () => {
+    const events = decide({ type: 'AddMembers', data: { actorId: alice, userIds: [bob, carol, carol], now } }, team);
+    expect(events).toEqual([
+      { type: 'conversation.members_added', schemaVersion: 1, data: { conversationId, userIds: [carol], addedBy: alice, addedAt: now.toISOString() } },
+    ]);
+  });
+
+  it('treats adding existing members as a retry', () => {
+    expect(decide({ type: 'AddMembers', data: { actorId: alice, userIds: [bob], now } }, team)).toEqual([]);
+  });
+
+  it('refuses a direct conversation, a non-member caller and an unknown conversation', () => {
+    const direct = run(create('', [bob])).state;
+    const add = (actorId: string) => ({ type: 'AddMembers' as const, data: { actorId, userIds: [carol], now } });
+    expect(failure(() => decide(add(alice), direct))).toMatchObject({ code: 'validation_error' });
+    expect(failure(() => decide(add(carol), team))).toMatchObject({ code: 'not_a_member' });
+    expect(failure(() => decide(add(alice), null))).toMatchObject({ code: 'not_found' });
+  });
+});
+
+describe('removing a member', () => {
+  const team = run(create('Team', [bob, carol])).state;
+
+  it('lets a member leave or remove another', () => {
+    expect(decide({ type: 'RemoveMember', data: { actorId: bob, userId: bob, now } }, team)).toHaveLength(1);
+    expect(decide({ type: 'RemoveMember', data: { actorId: alice, userId: carol, now } }, team)).toHaveLength(1);
+  });
+
+  it('treats removing someone already gone as a retry', () => {
+    expect(decide({ type: 'RemoveMember', data: { actorId: alice, userId: dave, now } }, team)).toEqual([]);
+  });
+
+  it('refuses a non-member caller and a direct conversation', () => {
+    const direct = run(create('', [bob])).state;
+    expect(failure(() => decide({ type: 'RemoveMember', data: { actorId: dave, userId: bob, now } }, team))).toMatchObject({ code: 'not_a_member' });
+    expect(failure(() => decide({ type: 'RemoveMember', data: { actorId: alice, userId: alice, now } }, direct))).toMatchObject({
+      code: 'validation_error',
+    });
+  });
+});
+
+describe('direct key', () => {
+  it('is the same for a pair in either order', () => {
+    expect(directKeyOf([bob, alice])).toBe(`${alice}:${bob}`);
+    expect(directKeyOf([alice, bob])).toBe(directKeyOf([bob, alice]));
+  });
+});

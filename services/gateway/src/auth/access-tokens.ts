@@ -1,0 +1,71 @@
+import { DomainError, contracts } from '@pneumatic/contracts';
+import type { Bus } from '@pneumatic/platform';
+import jwt from 'jsonwebtoken';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+
+export interface AccessClaims {
+  userId: string;
+  username: string;
+}
+
+export interface TokenSettings {
+  issuer: string;
+  audience: string;
+}
+
+/**
+ * Verifies access tokens locally with the auth service's public keys. Keys are fetched over
+ * NATS as a JWKS and cached by kid; an unknown kid refetches (at most once per interval), so
+ * auth can rotate keys without restarting gateways.
+ */
+export class AccessTokenVerifier {
+  private keys = new Map<string, KeyObject>();
+  private refreshing: Promise<void> | undefined;
+  private lastRefresh = 0;
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly settings: TokenSettings,
+    private readonly minRefreshIntervalMs = 5000,
+  ) {}
+
+  async verify(token: string | undefined): Promise<AccessClaims> {
+    if (!token) throw unauthorized('missing bearer token');
+    const decoded = jwt.decode(token, { complete: true });
+    const kid = decoded?.header.kid;
+    if (!decoded || !kid || decoded.header.alg !== 'ES256') throw unauthorized('invalid token');
+    const key = await this.keyFor(kid);
+    let claims: jwt.JwtPayload;
+    try {
+      claims = jwt.verify(token, key, {
+        algorithms: ['ES256'],
+        issuer: this.settings.issuer,
+        audience: this.settings.audience,
+      }) as jwt.JwtPayload;
+    } catch (err) {
+      throw unauthorized(err instanceof jwt.TokenExpiredError ? 'token expired' : 'invalid token');
+    }
+    if (claims.typ !== 'access' || typeof claims.sub !== 'string' || typeof claims.username !== 'string') {
+      throw unauthorized('not an access token');
+    }
+    return { userId: claims.sub, username: claims.username };
+  }
+
+  private async keyFor(kid: string): Promise<KeyObject> {
+    if (!this.keys.has(kid) && Date.now() - this.lastRefresh >= this.minRefreshIntervalMs) {
+      this.refreshing ??= this.refresh().finally(() => (this.refreshing = undefined));
+      await this.refreshing;
+    }
+    const key = this.keys.get(kid);
+    if (!key) throw unauthorized('invalid token');
+    return key;
+  }
+
+  private async refresh(): Promise<void> {
+    const { keys } = await this.bus.call(contracts.authJwks, {});
+    this.lastRefresh = Date.now();
+    this.keys = new Map(keys.map((jwk) => [jwk.kid, createPublicKey({ key: jwk, format: 'jwk' })]));
+  }
+}
+
+const unauthorized = (detail: string) => new DomainError('unauthorized', detail);

@@ -1,0 +1,52 @@
+import { ConnectionRegistry, type Connection } from './connection-registry';
+
+const socket = (id: string, userId: string, scope?: string): Connection => ({
+  id,
+  userId,
+  username: userId,
+  joined: new Set(),
+  scope,
+  send: () => undefined,
+});
+
+describe('connection registry', () => {
+  it('reaches every device of every local member of a conversation', () => {
+    const registry = new ConnectionRegistry();
+    const phone = socket('1', 'alice');
+    const laptop = socket('2', 'alice');
+    const bob = socket('3', 'bob');
+    expect(registry.add(phone).firstForUser).toBe(true);
+    expect(registry.add(laptop).firstForUser).toBe(false);
+    registry.add(bob);
+    expect(registry.addMembership('c1', 'alice')).toBe(true);
+    expect(registry.addMembership('c1', 'bob')).toBe(false);
+    expect(registry.memberSockets('c1').map((c) => c.id).sort()).toEqual(['1', '2', '3']);
+  });
+
+  it('ignores memberships of users it holds no socket for', () => {
+    const registry = new ConnectionRegistry();
+    expect(registry.addMembership('c1', 'carol')).toBe(false);
+    expect(registry.isInterested('c1')).toBe(false);
+  });
+
+  it('gives up a conversation when its last local member disconnects', () => {
+    const registry = new ConnectionRegistry();
+    const a1 = socket('1', 'alice');
+    const a2 = socket('2', 'alice');
+    registry.add(a1);
+    registry.add(a2);
+    registry.addMembership('c1', 'alice');
+    expect(registry.remove(a1)).toEqual({ lastForUser: false, abandoned: [] });
+    expect(registry.remove(a2)).toEqual({ lastForUser: true, abandoned: ['c1'] });
+    expect(registry.isInterested('c1')).toBe(false);
+  });
+
+  it('sends a scoped socket only its own conversation', () => {
+    const registry = new ConnectionRegistry();
+    registry.add(socket('1', 'alice', 'c2'));
+    registry.addMembership('c1', 'alice');
+    registry.addMembership('c2', 'alice');
+    expect(registry.memberSockets('c1')).toEqual([]);
+    expect(registry.memberSockets('c2').map((c) => c.id)).toEqual(['1']);
+  });
+});

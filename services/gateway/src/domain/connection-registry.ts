@@ -1,0 +1,87 @@
+/**
+ * Which sockets this gateway holds, for which users, and what each is looking at. Pure
+ * bookkeeping, separate from the transport, so fan-out decisions are testable without sockets.
+ */
+export interface Connection {
+  id: string;
+  userId: string;
+  username: string;
+  /** Conversations this socket has joined (is looking at), for ephemeral events. */
+  joined: Set<string>;
+  /** Set for a socket scoped to one conversation (/conversations/{id}/ws). */
+  scope?: string;
+  send(data: string): void;
+}
+
+export class ConnectionRegistry {
+  private readonly connections = new Map<string, Connection>();
+  private readonly byUser = new Map<string, Set<Connection>>();
+  /** conversation -> local users who are members of it */
+  private readonly membersByConversation = new Map<string, Set<string>>();
+
+  add(connection: Connection): { firstForUser: boolean } {
+    this.connections.set(connection.id, connection);
+    const sockets = this.byUser.get(connection.userId) ?? new Set();
+    sockets.add(connection);
+    this.byUser.set(connection.userId, sockets);
+    return { firstForUser: sockets.size === 1 };
+  }
+
+  /** Forgets a socket; returns the conversations no local user belongs to any more. */
+  remove(connection: Connection): { lastForUser: boolean; abandoned: string[] } {
+    this.connections.delete(connection.id);
+    const sockets = this.byUser.get(connection.userId);
+    sockets?.delete(connection);
+    if (sockets && sockets.size > 0) return { lastForUser: false, abandoned: [] };
+    this.byUser.delete(connection.userId);
+    const abandoned: string[] = [];
+    for (const [conversationId, members] of this.membersByConversation) {
+      if (members.delete(connection.userId) && members.size === 0) {
+        this.membersByConversation.delete(conversationId);
+        abandoned.push(conversationId);
+      }
+    }
+    return { lastForUser: true, abandoned };
+  }
+
+  /** Records that a connected user belongs to a conversation; true when it is new to this gateway. */
+  addMembership(conversationId: string, userId: string): boolean {
+    if (!this.byUser.has(userId)) return false;
+    const members = this.membersByConversation.get(conversationId);
+    if (members) {
+      members.add(userId);
+      return false;
+    }
+    this.membersByConversation.set(conversationId, new Set([userId]));
+    return true;
+  }
+
+  isInterested(conversationId: string): boolean {
+    return this.membersByConversation.has(conversationId);
+  }
+
+  localMembers(conversationId: string): string[] {
+    return [...(this.membersByConversation.get(conversationId) ?? [])];
+  }
+
+  /** Every socket of every local member: the audience of durable events. */
+  memberSockets(conversationId: string): Connection[] {
+    const out: Connection[] = [];
+    for (const userId of this.membersByConversation.get(conversationId) ?? []) {
+      for (const c of this.byUser.get(userId) ?? []) if (!c.scope || c.scope === conversationId) out.push(c);
+    }
+    return out;
+  }
+
+  socketsOf(userId: string): Connection[] {
+    return [...(this.byUser.get(userId) ?? [])];
+  }
+
+  all(): Connection[] {
+    return [...this.connections.values()];
+  }
+
+  get size(): number {
+    return this.connections.size;
+  }
+}

@@ -1,0 +1,67 @@
+import {
+  ConversationParams,
+  CreateConversationBody,
+  DomainError,
+  HistoryQuery,
+  PostConversationMessageBody,
+  SendMessageBody,
+  contracts,
+} from '@pneumatic/contracts';
+import type { Bus } from '@pneumatic/platform';
+import { Router, type RequestHandler } from 'express';
+import { randomUUID } from 'node:crypto';
+import { callerOf } from './authenticate';
+import { parse } from './api-errors';
+
+/** Conversations and their messages; membership is checked by the services that own them. */
+export function conversationRoutes(bus: Bus, authenticated: RequestHandler): Router {
+  const router = Router();
+  router.use(['/conversations', '/messages'], authenticated);
+
+  router.get('/conversations', async (_req, res) => {
+    res.json(await bus.call(contracts.conversationsList, { actor_id: callerOf(res).userId }));
+  });
+  router.post('/conversations', async (req, res) => {
+    const body = parse(CreateConversationBody, req.body);
+    const { conversation, created } = await bus.call(contracts.conversationsCreate, { ...body, actor_id: callerOf(res).userId });
+    res.status(created ? 201 : 200).json(conversation);
+  });
+  router.get('/conversations/:id', async (req, res) => {
+    const { id } = parse(ConversationParams, req.params);
+    res.json(await bus.call(contracts.conversationsGet, { actor_id: callerOf(res).userId, conversation_id: id }));
+  });
+  router.get('/conversations/:id/messages', async (req, res) => {
+    const { id } = parse(ConversationParams, req.params);
+    const query = parse(HistoryQuery, req.query);
+    res.json(await bus.call(contracts.messagesHistory, { ...query, actor_id: callerOf(res).userId, conversation_id: id }));
+  });
+  router.post('/conversations/:id/messages', async (req, res) => {
+    const { id } = parse(ConversationParams, req.params);
+    const body = parse(PostConversationMessageBody, req.body);
+    const caller = callerOf(res);
+    const { message, duplicate } = await bus.call(contracts.messagesSend, {
+      actor_id: caller.userId,
+      sender_username: caller.username,
+      conversation_id: id,
+      message_id: body.message_id ?? randomUUID(),
+      content: body.content,
+    });
+    res.status(duplicate ? 200 : 201).json(message);
+  });
+  router.post('/messages', async (req, res) => {
+    const body = parse(SendMessageBody, req.body);
+    const caller = callerOf(res);
+    if (body.sender_id !== caller.userId) {
+      throw new DomainError('forbidden', 'sender_id must match the authenticated user');
+    }
+    const { message, duplicate } = await bus.call(contracts.messagesSend, {
+      actor_id: caller.userId,
+      sender_username: caller.username,
+      conversation_id: body.conversation_id,
+      message_id: body.message_id,
+      content: body.content,
+    });
+    res.status(duplicate ? 200 : 201).json(message);
+  });
+  return router;
+}

@@ -1,0 +1,38 @@
+import { parseClientFrame } from './frame-parser';
+
+const parse = (text: string) => parseClientFrame(text, Buffer.byteLength(text));
+const conversation = '6f1c0c9e-3a54-4f7e-9d55-6d1f5b3b8a10';
+
+describe('client frame parser', () => {
+  it('accepts the seed frames', () => {
+    expect(parse(JSON.stringify({ type: 'join', conversation_id: conversation }))).toMatchObject({ ok: true });
+    expect(
+      parse(JSON.stringify({ type: 'message', message_id: 'fixed-id-123', conversation_id: conversation, content: 'Hello' })),
+    ).toMatchObject({ ok: true, frame: { type: 'message', content: 'Hello' } });
+  });
+
+  it.each([
+    ['{not json', 'invalid_json'],
+    ['[1,2]', 'invalid_frame'],
+    ['"join"', 'invalid_frame'],
+    ['{"conversation_id":"x"}', 'invalid_frame'],
+    ['{"type":"dance"}', 'unknown_type'],
+    ['{"type":"join","conversation_id":"not-a-uuid"}', 'invalid_frame'],
+    [`{"type":"message","message_id":"m","conversation_id":"${conversation}","content":""}`, 'invalid_frame'],
+    ['{"type":"join","conversation_id":42}', 'invalid_frame'],
+  ])('answers %s with %s', (text, code) => {
+    expect(parse(text)).toMatchObject({ ok: false, code });
+  });
+
+  it('names the failing field', () => {
+    expect(parse('{"type":"join","conversation_id":"nope","ref":7}')).toMatchObject({
+      reason: expect.stringContaining('conversation_id'),
+      ref: 7,
+    });
+  });
+
+  it('refuses frames over 16 KiB before parsing them', () => {
+    const big = JSON.stringify({ type: 'ping', pad: 'x'.repeat(17 * 1024) });
+    expect(parse(big)).toMatchObject({ ok: false, code: 'too_large' });
+  });
+});

@@ -1,0 +1,28 @@
+import { ClientFrame, clientFrameTypes, describeZodError, limits, type ErrorCode } from '@pneumatic/contracts';
+
+export type ParsedFrame = { ok: true; frame: ClientFrame } | { ok: false; code: ErrorCode; reason: string; ref?: unknown };
+
+const knownTypes = new Set<string>(clientFrameTypes);
+
+/** Turns raw socket data into a valid client frame, or the documented error for it. */
+export function parseClientFrame(data: string, byteLength: number): ParsedFrame {
+  if (byteLength > limits.wsFrameMaxBytes) {
+    return { ok: false, code: 'too_large', reason: `frame exceeds ${limits.wsFrameMaxBytes} bytes` };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch {
+    return { ok: false, code: 'invalid_json', reason: 'frame is not valid JSON' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, code: 'invalid_frame', reason: 'frame must be a JSON object' };
+  }
+  const { type, ref } = value as { type?: unknown; ref?: unknown };
+  const echo = typeof ref === 'string' || typeof ref === 'number' ? ref : undefined;
+  if (typeof type !== 'string') return { ok: false, code: 'invalid_frame', reason: 'type: required string', ref: echo };
+  if (!knownTypes.has(type)) return { ok: false, code: 'unknown_type', reason: `unknown frame type "${type.slice(0, 64)}"`, ref: echo };
+  const parsed = ClientFrame.safeParse(value);
+  if (!parsed.success) return { ok: false, code: 'invalid_frame', reason: describeZodError(parsed.error), ref: echo };
+  return { ok: true, frame: parsed.data };
+}

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorCode } from './errors';
-import { ClientMessageId, Content } from './http';
+import { ClientMessageId, Content, Emoji } from './http';
 import { Conversation, Id, Message } from './models';
 
 /** WebSocket frames (shared/API.md, "WebSocket"). Every client frame may carry a `ref` echoed in replies. */
@@ -20,7 +20,7 @@ export const EditFrame = frame('edit', { message_id: ClientMessageId, content: C
 export const DeleteFrame = frame('delete', { message_id: ClientMessageId });
 export const ReactionFrame = frame('reaction', {
   message_id: ClientMessageId,
-  emoji: z.string().min(1).max(32),
+  emoji: Emoji,
   action: z.enum(['add', 'remove']),
 });
 export const TypingFrame = frame('typing', { conversation_id: Id, is_typing: z.boolean().default(true) });
@@ -53,6 +53,19 @@ export type ServerFrame =
   | { type: 'joined' | 'left'; conversation_id: string; ref?: string | number }
   | { type: 'message' | 'message_edited' | 'message_deleted' | 'mention'; message: Message; ref?: string | number }
   | { type: 'conversation_created'; conversation: Conversation }
+  | { type: 'member_added' | 'member_removed'; conversation: Conversation; user_id: string }
+  | {
+      type: 'message_reaction';
+      message_id: string;
+      conversation_id: string;
+      emoji: string;
+      user_id: string;
+      action: 'add' | 'remove';
+    }
+  | { type: 'typing'; conversation_id: string; user_id: string; username: string; is_typing: boolean }
+  | { type: 'read'; conversation_id: string; user_id: string; seq: number }
+  | { type: 'user_status'; user_id: string; status: 'online' | 'offline' }
+  | { type: 'online_users'; conversation_id: string; users: string[]; ref?: string | number }
   | { type: 'sync'; conversation_id: string; messages: Message[]; has_more: boolean; ref?: string | number }
   | { type: 'pong'; timestamp: string; ref?: string | number }
   | { type: 'connection'; status: 'connected'; conversation_id: string; user_id: string }

@@ -46,6 +46,13 @@ export const PostConversationMessageBody = z.object({
   message_id: ClientMessageId.optional(),
 });
 
+export const Emoji = z.string().min(1).max(32);
+
+export const EditMessageBody = z.object({ content: Content });
+export const ReactionBody = z.object({ emoji: Emoji });
+export const ReadBody = z.object({ seq: z.number().int().min(0) });
+export const AddMembersBody = z.object({ user_ids: z.array(Id).min(1).max(limits.groupMaxMembers - 1) });
+
 const intParam = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 export const HistoryQuery = z.object({

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorCode } from './errors';
-import { ClientMessageId, Content, HistoryQuery, LoginBody, RefreshBody, SignupBody } from './http';
+import { ClientMessageId, Content, Emoji, HistoryQuery, LoginBody, RefreshBody, SignupBody } from './http';
 import { Conversation, Id, Message, MessagePage, TokenPair, User } from './models';
 import { rpcSubjects } from './subjects';
 
@@ -31,12 +31,12 @@ export const contracts = {
   usersLookup: rpc(rpcSubjects.usersLookup, z.object({ user_ids: z.array(Id).max(1000) }), z.object({ users: z.array(User) })),
   usersList: rpc(
     rpcSubjects.usersList,
-    z.object({ q: z.string().optional(), limit: z.number().int(), cursor: z.string().optional() }),
+    z.object({ q: z.string().max(32).optional(), limit: z.number().int().min(1).max(200), cursor: z.string().max(200).optional() }),
     z.object({ users: z.array(User), next_cursor: z.string().nullable() }),
   ),
   conversationsCreate: rpc(
     rpcSubjects.conversationsCreate,
-    z.object({ ...Actor, title: z.string(), member_ids: z.array(Id) }),
+    z.object({ ...Actor, title: z.string().trim().max(200), member_ids: z.array(Id).max(999) }),
     z.object({ conversation: Conversation, created: z.boolean() }),
   ),
   conversationsGet: rpc(rpcSubjects.conversationsGet, z.object({ ...Actor, conversation_id: Id }), Conversation),
@@ -50,6 +50,22 @@ export const contracts = {
     rpcSubjects.conversationsMembership,
     z.object({ conversation_id: Id, user_id: Id }),
     z.object({ exists: z.boolean(), member: z.boolean() }),
+  ),
+  conversationsAddMembers: rpc(
+    rpcSubjects.conversationsAddMembers,
+    z.object({ ...Actor, conversation_id: Id, user_ids: z.array(Id).min(1).max(999) }),
+    Conversation,
+  ),
+  /** Leave (user_id = actor) or remove another member. */
+  conversationsRemoveMember: rpc(
+    rpcSubjects.conversationsRemoveMember,
+    z.object({ ...Actor, conversation_id: Id, user_id: Id }),
+    z.object({}),
+  ),
+  conversationsRename: rpc(
+    rpcSubjects.conversationsRename,
+    z.object({ ...Actor, conversation_id: Id, title: z.string().trim().min(1).max(200) }),
+    Conversation,
   ),
   messagesSend: rpc(
     rpcSubjects.messagesSend,
@@ -66,6 +82,20 @@ export const contracts = {
     rpcSubjects.messagesHistory,
     HistoryQuery.extend({ ...Actor, conversation_id: Id }),
     MessagePage,
+  ),
+  /** `message_id` is the server id or the sender's client message_id. */
+  messagesEdit: rpc(rpcSubjects.messagesEdit, z.object({ ...Actor, message_id: ClientMessageId, content: Content }), Message),
+  messagesDelete: rpc(rpcSubjects.messagesDelete, z.object({ ...Actor, message_id: ClientMessageId }), Message),
+  messagesReact: rpc(
+    rpcSubjects.messagesReact,
+    z.object({ ...Actor, message_id: ClientMessageId, emoji: Emoji, action: z.enum(['add', 'remove']) }),
+    Message,
+  ),
+  /** Moves the actor's read cursor forward only; `seq` in the reply is the cursor after the call. */
+  messagesRead: rpc(
+    rpcSubjects.messagesRead,
+    z.object({ ...Actor, conversation_id: Id, seq: z.number().int().min(0) }),
+    z.object({ seq: z.number().int(), moved: z.boolean() }),
   ),
   presenceQuery: rpc(
     rpcSubjects.presenceQuery,

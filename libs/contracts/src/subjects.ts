@@ -15,8 +15,15 @@ export const rpcSubjects = {
   conversationsGet: 'conversations.get',
   conversationsList: 'conversations.list',
   conversationsMembership: 'conversations.membership',
+  conversationsAddMembers: 'conversations.members.add',
+  conversationsRemoveMember: 'conversations.members.remove',
+  conversationsRename: 'conversations.rename',
   messagesSend: 'messages.send',
   messagesHistory: 'messages.history',
+  messagesEdit: 'messages.edit',
+  messagesDelete: 'messages.delete',
+  messagesReact: 'messages.react',
+  messagesRead: 'messages.read',
   presenceQuery: 'presence.query',
 } as const;
 
@@ -24,6 +31,8 @@ export const presenceSubjects = {
   connected: 'presence.connected',
   disconnected: 'presence.disconnected',
   heartbeat: 'presence.heartbeat',
+  /** Online/offline transitions, published once each by the presence service. */
+  status: 'presence.status',
 } as const;
 
 /** Domain events other services may keep projections of. */
@@ -31,8 +40,12 @@ export const eventSubjects = {
   userRegistered: 'events.user.registered',
 } as const;
 
-/** Realtime copy of a conversation's events, for gateways holding a member's socket. */
+/**
+ * Realtime copy of a conversation's events, for gateways holding a member's socket. The last
+ * token names the event: message, message_edited, message_deleted, message_reaction, read,
+ * member_added, member_removed, and typing (published by gateways themselves).
+ */
 export const conversationSubject = (conversationId: string, event = '>') => `chat.conv.${conversationId}.${event}`;
 
-/** Events addressed to one user on every device (e.g. they were added to a conversation). */
+/** Events addressed to one user on every device: conversation_created (also when added to one), member_removed. */
 export const userSubject = (userId: string, event = '>') => `chat.user.${userId}.${event}`;

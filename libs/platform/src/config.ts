@@ -4,13 +4,19 @@ import { z } from 'zod';
 export const commonEnv = {
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/pneumatic'),
   NATS_URL: z.string().default('nats://127.0.0.1:4222'),
   NATS_SUBJECT_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, "_" or "-" only').default('pneumatic'),
-  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
-  REDIS_KEY_PREFIX: z.string().default('pneumatic:'),
   ADMIN_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+};
+
+export const databaseEnv = {
+  DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/pneumatic'),
+};
+
+export const redisEnv = {
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  REDIS_KEY_PREFIX: z.string().default('pneumatic:'),
 };
 
 export class ConfigError extends Error {}

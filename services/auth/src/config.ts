@@ -1,10 +1,11 @@
-import { commonEnv, loadConfig } from '@pneumatic/platform';
+import { commonEnv, databaseEnv, loadConfig } from '@pneumatic/platform';
 import { z } from 'zod';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 export const authEnv = {
   ...commonEnv,
+  ...databaseEnv,
   // OWASP's floor for passwords without MFA; seed 000's 7-character examples need 6.
   PASSWORD_MIN_LENGTH: z.coerce.number().int().min(1).max(128).default(8),
   ACCESS_TOKEN_TTL_SECONDS: positiveInt(1800),

@@ -2,6 +2,7 @@ import path from 'node:path';
 import {
   Bus,
   commonEnv,
+  databaseEnv,
   connectDatabase,
   createLogger,
   createMetrics,
@@ -18,7 +19,7 @@ import { ConversationStore } from './store/conversation-store';
 const schema = 'conversations';
 
 void runService(async (onStop) => {
-  const config = loadConfig(commonEnv);
+  const config = loadConfig({ ...commonEnv, ...databaseEnv });
   const logger = createLogger('conversations', config.LOG_LEVEL);
   const metrics = createMetrics('conversations');
   const db = connectDatabase({ url: config.DATABASE_URL, schema, logger });

@@ -1,6 +1,7 @@
 import {
   Bus,
   commonEnv,
+  databaseEnv,
   connectDatabase,
   createLogger,
   createMetrics,
@@ -18,7 +19,7 @@ import { MessageStore } from './store/message-store';
 const schema = 'messages';
 
 void runService(async (onStop) => {
-  const config = loadConfig(commonEnv);
+  const config = loadConfig({ ...commonEnv, ...databaseEnv });
   const logger = createLogger('messages', config.LOG_LEVEL);
   const metrics = createMetrics('messages');
   const db = connectDatabase({ url: config.DATABASE_URL, schema, logger });

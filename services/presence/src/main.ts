@@ -1,6 +1,7 @@
 import {
   Bus,
   commonEnv,
+  redisEnv,
   connectRedis,
   createLogger,
   createMetrics,
@@ -15,7 +16,7 @@ import { registerPresenceHandlers } from './handlers/presence-handlers';
 import { PresenceStore } from './store/presence-store';
 
 void runService(async (onStop) => {
-  const config = loadConfig({ ...commonEnv, PRESENCE_TTL_SECONDS: z.coerce.number().int().min(5).default(60) });
+  const config = loadConfig({ ...commonEnv, ...redisEnv, PRESENCE_TTL_SECONDS: z.coerce.number().int().min(5).default(60) });
   const logger = createLogger('presence', config.LOG_LEVEL);
   const metrics = createMetrics('presence');
   const redis = await connectRedis(config.REDIS_URL, config.REDIS_KEY_PREFIX, logger);

@@ -29,6 +29,12 @@ export const contracts = {
   usersGet: rpc(rpcSubjects.usersGet, z.object({ user_id: Id }), User),
   /** Internal: the users among these ids (unknown ids are simply absent). */
   usersLookup: rpc(rpcSubjects.usersLookup, z.object({ user_ids: z.array(Id).max(1000) }), z.object({ users: z.array(User) })),
+  /** Internal: the users with these usernames (case-insensitive; unknown names are simply absent). */
+  usersResolve: rpc(
+    rpcSubjects.usersResolve,
+    z.object({ usernames: z.array(z.string().max(32)).max(100) }),
+    z.object({ users: z.array(User) }),
+  ),
   usersList: rpc(
     rpcSubjects.usersList,
     z.object({ q: z.string().max(32).optional(), limit: z.number().int().min(1).max(200), cursor: z.string().max(200).optional() }),

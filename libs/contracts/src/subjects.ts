@@ -11,6 +11,7 @@ export const rpcSubjects = {
   usersGet: 'users.get',
   usersList: 'users.list',
   usersLookup: 'users.lookup',
+  usersResolve: 'users.resolve',
   conversationsCreate: 'conversations.create',
   conversationsGet: 'conversations.get',
   conversationsList: 'conversations.list',

@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import WebSocket from 'ws';
+
+export type Frame = { type: string; [key: string]: unknown };
+
+/** The HTTP side of the public API, as any client would use it. */
+export class ChatApi {
+  constructor(readonly baseUrl: string) {}
+
+  async request<T>(method: string, path: string, body?: unknown, token?: string): Promise<T> {
+    const res = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path} -> ${res.status} ${text.slice(0, 200)}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /** Signs up (or reuses) a user and logs in. */
+  async account(username: string, password: string): Promise<{ id: string; token: string }> {
+    await this.request('POST', '/auth/signup', { username, password }).catch((err: Error) => {
+      if (!err.message.includes('409')) throw err;
+    });
+    const { access_token } = await this.request<{ access_token: string }>('POST', '/auth/login', { username, password });
+    const me = await this.request<{ id: string }>('GET', '/auth/me', undefined, access_token);
+    return { id: me.id, token: access_token };
+  }
+
+  async createGroup(token: string, title: string, memberIds: string[]): Promise<string> {
+    return (await this.request<{ id: string }>('POST', '/conversations', { title, member_ids: memberIds }, token)).id;
+  }
+}
+
+let nextSocketId = 0;
+
+/** One client socket that counts what it receives; handlers are set by the scenario. */
+export class ChatSocket {
+  readonly id = nextSocketId++;
+  onFrame: (frame: Frame, socket: ChatSocket) => void = () => undefined;
+
+  private constructor(private readonly ws: WebSocket) {
+    ws.on('message', (data) => this.onFrame(JSON.parse(data.toString()) as Frame, this));
+  }
+
+  static open(wsBase: string, token: string, timeoutMs = 30_000): Promise<ChatSocket> {
+    const ws = new WebSocket(`${wsBase}/ws?token=${encodeURIComponent(token)}`, { perMessageDeflate: false });
+    const socket = new ChatSocket(ws);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('socket open timed out')), timeoutMs);
+      ws.once('open', () => (clearTimeout(timer), resolve(socket)));
+      ws.once('error', (err) => (clearTimeout(timer), reject(err)));
+    });
+  }
+
+  sendMessage(conversationId: string, content: string, messageId: string = randomUUID()): string {
+    this.ws.send(JSON.stringify({ type: 'message', message_id: messageId, conversation_id: conversationId, content, ref: messageId }));
+    return messageId;
+  }
+
+  get open(): boolean {
+    return this.ws.readyState === WebSocket.OPEN;
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+/** Runs `work` over `items` with at most `concurrency` in flight. */
+export async function inBatches<T, R>(items: T[], concurrency: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        results[i] = await work(items[i]!, i);
+      }
+    }),
+  );
+  return results;
+}

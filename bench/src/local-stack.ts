@@ -1,0 +1,48 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { Client } from 'pg';
+
+const root = path.resolve(__dirname, '..', '..');
+
+/** The local stack (scripts/stack.ts) on its own database and prefixes, so a run starts clean. */
+export async function startLocalStack(basePort: number): Promise<{ gateways: string[]; databaseUrl: string; stop(): Promise<void> }> {
+  const server = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const admin = new Client({ connectionString: server });
+  await admin.connect();
+  await admin.query('DROP DATABASE IF EXISTS pneumatic_bench WITH (FORCE)');
+  await admin.query('CREATE DATABASE pneumatic_bench');
+  await admin.end();
+  const databaseUrl = server.replace(/\/[^/]*$/, '/pneumatic_bench');
+  const child: ChildProcess = spawn(process.execPath, [path.join(root, 'scripts', 'dist', 'stack.js')], {
+    env: {
+      ...process.env,
+      PORT: String(basePort),
+      DATABASE_URL: databaseUrl,
+      NATS_SUBJECT_PREFIX: `bench${process.pid}`,
+      REDIS_KEY_PREFIX: `bench${process.pid}:`,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      // Set-up creates thousands of accounts; login cost is not what this benchmark measures.
+      ARGON2_MEMORY_KIB: '1024',
+      ARGON2_TIME_COST: '1',
+      RATE_LIMIT_ENABLED: 'false',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const gateways = [`http://127.0.0.1:${basePort}`, `http://127.0.0.1:${basePort + 1}`];
+  const deadline = Date.now() + 60_000;
+  for (const g of gateways) {
+    while ((await fetch(`${g}/ready`).then((r) => r.status, () => 0)) !== 200) {
+      if (Date.now() > deadline) throw new Error(`stack did not become ready at ${g}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  return {
+    gateways,
+    databaseUrl,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}

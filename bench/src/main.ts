@@ -1,0 +1,99 @@
+/**
+ * `npm run bench -- [--stack | --url http://gw1,http://gw2] [--scenarios closed,open,fanout,idle,history,overload]
+ *                   [--duration 10] [--rate 1000] [--idle-sockets 19500] [--history-messages 1000000]
+ *                   [--database-url postgres://…] [--out bench-results]`
+ */
+import { execSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { startLocalStack } from './local-stack';
+import { describeMachine, markdown, writeRun, type Run } from './report';
+import type { ScenarioContext, ScenarioResult } from './scenario';
+import { closedLoop } from './scenarios/closed-loop';
+import { fanout } from './scenarios/fanout';
+import { historyReads } from './scenarios/history';
+import { idleSockets } from './scenarios/idle';
+import { openLoop } from './scenarios/open-loop';
+import { overload } from './scenarios/overload';
+
+const { values } = parseArgs({
+  options: {
+    stack: { type: 'boolean', default: false },
+    url: { type: 'string' },
+    scenarios: { type: 'string', default: 'closed,open,fanout,idle,history,overload' },
+    duration: { type: 'string', default: '10' },
+    rate: { type: 'string', default: '1000' },
+    'idle-sockets': { type: 'string', default: '19500' },
+    'history-messages': { type: 'string', default: '1000000' },
+    'database-url': { type: 'string' },
+    'stack-port': { type: 'string', default: '18000' },
+    out: { type: 'string', default: 'bench-results' },
+  },
+});
+
+async function main(): Promise<void> {
+  const stack = values.url ? undefined : await startLocalStack(Number(values['stack-port']));
+  const gateways = values.url ? values.url.split(',') : stack!.gateways;
+  const databaseUrl = values['database-url'] ?? stack?.databaseUrl;
+  const ctx: ScenarioContext = {
+    target: { gateways },
+    durationSeconds: Number(values.duration),
+    metrics: async (i) => (await fetch(`${gateways[i]}/metrics`)).text(),
+  };
+  const wanted = new Set(values.scenarios!.split(','));
+  const results: ScenarioResult[] = [];
+  const run = async (name: string, scenario: () => Promise<ScenarioResult>) => {
+    if (!wanted.has(name)) return;
+    try {
+      const result = await scenario();
+      results.push(result);
+      announce(result);
+    } catch (err) {
+      console.error(`scenario ${name} failed:`, err);
+      results.push({ name, parameters: {}, figures: { error: String(err) }, checks: [{ what: 'ran', target: 'yes', actual: 'no', pass: false }] });
+    }
+  };
+  try {
+    await run('closed', () => closedLoop(ctx));
+    await run('open', () => openLoop(ctx, Number(values.rate)));
+    for (const size of [10, 100, 1000]) await run('fanout', () => fanout(ctx, size));
+    await run('idle', () => idleSockets(ctx, Number(values['idle-sockets'])));
+    if (databaseUrl) await run('history', () => historyReads(ctx, databaseUrl, Number(values['history-messages'])));
+    else if (wanted.has('history')) console.error('history needs --database-url (or --stack) to seed messages; skipped');
+    const served = Number(results.find((r) => r.name === 'closed loop')?.figures.persistedMessagesPerSecond ?? 1000);
+    await run('overload', () => overload(ctx, served));
+  } finally {
+    await stack?.stop();
+  }
+  const report: Run = {
+    date: new Date().toISOString(),
+    commit: commitOf(),
+    machine: describeMachine(),
+    target: values.url ?? 'local stack (two gateways)',
+    results,
+  };
+  const file = writeRun(report, values.out!);
+  console.log(`\n${markdown(report)}\nwritten: ${file}.{json,md} and ${file}-latency.svg`);
+  const failing = results.flatMap((r) => r.checks.filter((c) => !c.pass).map((c) => `${r.name}: ${c.what}`));
+  if (failing.length) console.log(`\nMISSED: ${failing.join('; ')}`);
+}
+
+/** Loss and duplication are said loudly: they are correctness failures, not slowness. */
+function announce(result: ScenarioResult): void {
+  const t = result.totals;
+  if (t && (t.lost > 0 || t.duplicated > 0)) {
+    console.error(`\n!!! ${result.name}: ${t.lost} LOST and ${t.duplicated} DUPLICATED deliveries !!!\n`);
+  }
+}
+
+function commitOf(): string {
+  try {
+    return execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

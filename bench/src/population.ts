@@ -1,0 +1,62 @@
+import { randomBytes } from 'node:crypto';
+import { ChatApi, ChatSocket, inBatches } from './client';
+
+export interface Target {
+  /** Base URLs of the gateways (http://host:port); clients are spread over them. */
+  gateways: string[];
+}
+
+export interface Member {
+  userId: string;
+  token: string;
+  socket: ChatSocket;
+}
+
+export interface Room {
+  conversationId: string;
+  members: Member[];
+}
+
+const password = 'bench-password-1';
+const runTag = randomBytes(3).toString('hex');
+
+/**
+ * `rooms` group conversations of `size` members, one socket per member, sockets spread over
+ * the gateways round-robin. Users are fresh per run so no earlier state skews a scenario.
+ */
+export async function populate(target: Target, label: string, rooms: number, size: number): Promise<Room[]> {
+  const apis = target.gateways.map((g) => new ChatApi(g));
+  const total = rooms * size;
+  const accounts = await inBatches(Array.from({ length: total }, (_, i) => i), 16, (i) =>
+    apis[i % apis.length]!.account(`b${runTag}${label}${i}`.slice(0, 32), password),
+  );
+  const sockets = await inBatches(accounts, 64, (a, i) => ChatSocket.open(wsBase(target.gateways[i % target.gateways.length]!), a.token));
+  // A socket learns of a new conversation from `conversation_created`; sending before every member
+  // has heard of it would measure subscription set-up, not messaging.
+  const heard = new Map<number, Set<string>>();
+  for (const s of sockets) {
+    heard.set(s.id, new Set());
+    s.onFrame = (frame) => {
+      if (frame.type === 'conversation_created') heard.get(s.id)!.add((frame.conversation as { id: string }).id);
+    };
+  }
+  const result = await inBatches(Array.from({ length: rooms }, (_, r) => r), 8, async (r) => {
+    const members = accounts.slice(r * size, (r + 1) * size).map((a, j) => ({ userId: a.id, token: a.token, socket: sockets[r * size + j]! }));
+    const [owner, ...others] = members;
+    const conversationId = await apis[0]!.createGroup(owner!.token, `bench ${label} ${r}`, others.map((m) => m.userId));
+    return { conversationId, members };
+  });
+  const deadline = Date.now() + 60_000;
+  const ready = () => result.every((room) => room.members.every((m) => heard.get(m.socket.id)!.has(room.conversationId)));
+  while (!ready()) {
+    if (Date.now() > deadline) throw new Error('members did not all hear of their conversations within 60 s');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return result;
+}
+
+export const wsBase = (httpBase: string) => httpBase.replace(/^http/, 'ws');
+
+export function closeAll(rooms: Room[]): void {
+  for (const room of rooms) for (const m of room.members) m.socket.close();
+}

@@ -1,0 +1,46 @@
+import type { DeliveryLedger } from './ledger';
+import type { Target } from './population';
+import type { Samples } from './stats';
+
+export interface Check {
+  what: string;
+  target: string;
+  actual: string;
+  pass: boolean;
+}
+
+export interface ScenarioResult {
+  name: string;
+  parameters: Record<string, number | string>;
+  figures: Record<string, number | string>;
+  totals?: ReturnType<DeliveryLedger['totals']>;
+  latencyMs?: ReturnType<Samples['summary']>;
+  latencyHistogram?: { boundsMs: number[]; counts: number[] };
+  checks: Check[];
+}
+
+export interface ScenarioContext {
+  target: Target;
+  durationSeconds: number;
+  /** Reads a gateway's /metrics (index into target.gateways). */
+  metrics(gateway: number): Promise<string>;
+}
+
+export const latencyBoundsMs = [1, 2, 3, 5, 7.5, 10, 15, 20, 30, 50, 75, 100, 150, 250, 500, 1000, 5000];
+
+/** Prints one self-overwriting progress line per second while a scenario runs. */
+export function progress(label: string, line: () => string): () => void {
+  const started = Date.now();
+  const timer = setInterval(() => {
+    process.stderr.write(`\r[${label}] ${((Date.now() - started) / 1000).toFixed(0)}s ${line()}    `);
+  }, 1000);
+  return () => {
+    clearInterval(timer);
+    process.stderr.write('\n');
+  };
+}
+
+export const noLossCheck = (totals: ReturnType<DeliveryLedger['totals']>): Check[] => [
+  { what: 'lost', target: '0', actual: String(totals.lost), pass: totals.lost === 0 },
+  { what: 'duplicated', target: '0', actual: String(totals.duplicated), pass: totals.duplicated === 0 },
+];

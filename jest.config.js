@@ -20,7 +20,19 @@ module.exports = {
     {
       ...base,
       displayName: 'e2e',
-      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testMatch: ['<rootDir>/test/{e2e,static}/**/*.test.ts'],
+    },
+    // Faults and hostile input (npm run test:chaos) and the long soak (npm run test:soak): not in `npm test`.
+    {
+      ...base,
+      displayName: 'chaos',
+      testMatch: ['<rootDir>/test/chaos/**/*.test.ts'],
+      testPathIgnorePatterns: ['soak\\.test\\.ts$'],
+    },
+    {
+      ...base,
+      displayName: 'soak',
+      testMatch: ['<rootDir>/test/chaos/soak.test.ts'],
     },
   ],
 };

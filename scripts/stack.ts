@@ -19,11 +19,13 @@ interface ProcessSpec {
 }
 
 const basePort = Number(process.env.PORT ?? 8000);
+// Several stacks can share a machine (the chaos suite runs its own next to a developer's).
+const adminBase = Number(process.env.ADMIN_PORT_BASE ?? 9101);
 const specs: ProcessSpec[] = [
-  { name: 'auth', service: 'auth', env: { ADMIN_PORT: '9101' } },
-  { name: 'conversations', service: 'conversations', env: { ADMIN_PORT: '9102' } },
-  { name: 'messages', service: 'messages', env: { ADMIN_PORT: '9103' } },
-  { name: 'presence', service: 'presence', env: { ADMIN_PORT: '9104' } },
+  { name: 'auth', service: 'auth', env: { ADMIN_PORT: String(adminBase) } },
+  { name: 'conversations', service: 'conversations', env: { ADMIN_PORT: String(adminBase + 1) } },
+  { name: 'messages', service: 'messages', env: { ADMIN_PORT: String(adminBase + 2) } },
+  { name: 'presence', service: 'presence', env: { ADMIN_PORT: String(adminBase + 3) } },
   { name: 'gateway-1', service: 'gateway', env: { PORT: String(basePort), GATEWAY_ID: 'gateway-1' } },
   { name: 'gateway-2', service: 'gateway', env: { PORT: String(basePort + 1), GATEWAY_ID: 'gateway-2' } },
 ];
@@ -49,6 +51,8 @@ function start(spec: ProcessSpec, sharedEnv: Record<string, string>, restarts = 
     stdio: 'inherit',
   });
   children.set(spec.name, child);
+  // One line per start, so an operator (or the chaos suite) can tell which pid is which process.
+  console.error(JSON.stringify({ level: 'info', service: 'stack', process: spec.name, pid: child.pid, restarts, msg: 'process started' }));
   const startedAt = Date.now();
   child.once('exit', (code, signal) => {
     children.delete(spec.name);
@@ -80,7 +84,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  console.log(`Pneumatic stack starting: http://localhost:${basePort} and http://localhost:${basePort + 1} (Ctrl-C stops)`);
+  console.log(
+    `Pneumatic stack starting: http://localhost:${basePort} and http://localhost:${basePort + 1}, admin ports ${adminBase}-${adminBase + 3} (Ctrl-C stops)`,
+  );
 }
 
 main().catch((err) => {

@@ -1,10 +1,12 @@
 import { DomainError, RpcFailure, describeZodError, type RpcContract } from '@pneumatic/contracts';
-import { connect, type NatsConnection, type Subscription } from 'nats';
+import { context, propagation, SpanKind, SpanStatusCode, trace, type Context, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
+import { connect, headers as natsHeaders, type MsgHdrs, type NatsConnection, type Subscription } from 'nats';
 
 export type { Subscription } from 'nats';
 import { z } from 'zod';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
+import { tracer } from './telemetry';
 
 export interface BusOptions {
   url: string;
@@ -29,6 +31,22 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const encode = (value: unknown) => encoder.encode(JSON.stringify(value));
 const decode = (data: Uint8Array): unknown => JSON.parse(decoder.decode(data));
+
+// W3C trace context (traceparent, tracestate) travels in NATS message headers.
+const headerSetter: TextMapSetter<MsgHdrs> = { set: (carrier, key, value) => carrier.set(key, value) };
+const headerGetter: TextMapGetter<MsgHdrs | undefined> = {
+  get: (carrier, key) => carrier?.get(key) || undefined,
+  keys: (carrier) => carrier?.keys() ?? [],
+};
+
+/** Headers carrying the active trace context, or none when nothing is being traced. */
+function traceHeaders(active: Context): MsgHdrs | undefined {
+  const carrier = natsHeaders();
+  propagation.inject(active, carrier, headerSetter);
+  return carrier.keys().length > 0 ? carrier : undefined;
+}
+
+const messagingAttributes = (subject: string) => ({ 'messaging.system': 'nats', 'messaging.destination.name': subject });
 
 /** The NATS adapter: typed request/reply and publish/subscribe, with the deployment's subject prefix. */
 export class Bus {
@@ -75,9 +93,19 @@ export class Bus {
           return reply(failure('overloaded', 'service is shedding load, retry later'), 'overloaded');
         }
         inFlight++;
-        this.handle(contract, handler, msg.data)
-          .then(([body, outcome]) => reply(body, outcome))
-          .finally(() => inFlight--);
+        const parent = propagation.extract(context.active(), msg.headers, headerGetter);
+        const span = tracer().startSpan(contract.subject, { kind: SpanKind.SERVER, attributes: messagingAttributes(contract.subject) }, parent);
+        context
+          .with(trace.setSpan(parent, span), () => this.handle(contract, handler, msg.data))
+          .then(([body, outcome]) => {
+            span.setAttribute('rpc.outcome', outcome);
+            if (outcome === 'error') span.setStatus({ code: SpanStatusCode.ERROR });
+            reply(body, outcome);
+          })
+          .finally(() => {
+            span.end();
+            inFlight--;
+          });
       },
     });
   }
@@ -99,10 +127,12 @@ export class Bus {
   async call<C extends Rpc>(contract: C, request: z.input<C['request']>, timeoutMs?: number): Promise<z.infer<C['reply']>> {
     const started = process.hrtime.bigint();
     let outcome = 'ok';
+    const span = tracer().startSpan(contract.subject, { kind: SpanKind.CLIENT, attributes: messagingAttributes(contract.subject) });
     try {
       const msg = await this.nc
         .request(this.subject(contract.subject), encode(request), {
           timeout: timeoutMs ?? this.options.requestTimeoutMs ?? 5000,
+          headers: traceHeaders(trace.setSpan(context.active(), span)),
         })
         .catch((err: unknown) => {
           outcome = 'unavailable';
@@ -117,18 +147,26 @@ export class Bus {
       }
       return contract.reply.parse(body.data) as z.infer<C['reply']>;
     } finally {
+      span.setAttribute('rpc.outcome', outcome);
+      if (outcome === 'unavailable') span.setStatus({ code: SpanStatusCode.ERROR, message: 'no reply' });
+      span.end();
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       this.options.metrics.rpcDuration.observe({ subject: contract.subject, outcome }, seconds);
     }
   }
 
   publish(subject: string, payload: unknown): void {
-    this.nc.publish(this.subject(subject), encode(payload));
+    this.publishRaw(subject, encode(payload));
   }
 
   /** Publishes bytes already serialized, so a fan-out event is encoded once however many hear it. */
   publishRaw(subject: string, data: Uint8Array): void {
-    this.nc.publish(this.subject(subject), data);
+    const span = tracer().startSpan(subject, { kind: SpanKind.PRODUCER, attributes: messagingAttributes(subject) });
+    try {
+      this.nc.publish(this.subject(subject), data, { headers: traceHeaders(trace.setSpan(context.active(), span)) });
+    } finally {
+      span.end();
+    }
   }
 
   /** Subscribes with a schema: payloads that fail it are logged and dropped, never handed on. */
@@ -153,7 +191,13 @@ export class Bus {
         if (!parsed.success) {
           return this.options.logger.warn({ subject: msg.subject, issue: describeZodError(parsed.error) }, 'dropped an invalid payload');
         }
-        handler(parsed.data, msg.subject.slice(prefixLength), msg.data);
+        const parent = propagation.extract(context.active(), msg.headers, headerGetter);
+        const span = tracer().startSpan(subject, { kind: SpanKind.CONSUMER, attributes: messagingAttributes(subject) }, parent);
+        try {
+          context.with(trace.setSpan(parent, span), () => handler(parsed.data, msg.subject.slice(prefixLength), msg.data));
+        } finally {
+          span.end();
+        }
       },
     });
   }

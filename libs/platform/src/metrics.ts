@@ -1,4 +1,5 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { dbQueryDuration } from './telemetry';
 
 export interface Metrics {
   registry: Registry;
@@ -11,6 +12,7 @@ export function createMetrics(service: string): Metrics {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry });
+  registry.registerMetric(dbQueryDuration);
   const rpcDuration = new Histogram({
     name: 'pneumatic_rpc_client_duration_seconds',
     help: 'Time from sending a NATS request to its reply, by subject and outcome',

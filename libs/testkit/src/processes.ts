@@ -18,7 +18,7 @@ export interface ServiceProcess {
 export async function spawnService(
   service: 'auth' | 'conversations' | 'messages' | 'presence' | 'gateway',
   env: Record<string, string>,
-  readyTimeoutMs = 15_000,
+  readyTimeoutMs = 30_000,
 ): Promise<ServiceProcess> {
   const port = await freePort();
   const portEnv = service === 'gateway' ? { PORT: String(port) } : { ADMIN_PORT: String(port) };

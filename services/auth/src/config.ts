@@ -14,6 +14,8 @@ export const authEnv = {
   JWT_AUDIENCE: z.string().min(1).default('pneumatic'),
   /** PEM (PKCS#8) EC P-256 private key; when absent outside production an ephemeral key is generated. */
   AUTH_SIGNING_KEY: z.string().optional(),
+  /** PEM blocks of retired signing keys (public or private), still published and accepted until their tokens expire. */
+  AUTH_PREVIOUS_KEYS: z.string().optional(),
   // 64 MiB and 3 passes: RFC 9106's memory-constrained profile, on one lane so logins do not contend for cores.
   ARGON2_MEMORY_KIB: z.coerce.number().int().min(8).default(65_536),
   ARGON2_TIME_COST: positiveInt(3),

@@ -1,9 +1,16 @@
-import { commonEnv } from '@pneumatic/platform';
+import { commonEnv, redisEnv } from '@pneumatic/platform';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 
 export const gatewayEnv = {
   ...commonEnv,
+  ...redisEnv,
+  // Generous defaults: a busy client or a NAT of many users stays under them; the login limit is the strict one.
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().positive().default(60),
+  RATE_LIMIT_PER_IP: z.coerce.number().int().positive().default(3000),
+  RATE_LIMIT_PER_USER: z.coerce.number().int().positive().default(1200),
+  RATE_LIMIT_LOGIN_ATTEMPTS: z.coerce.number().int().positive().default(10),
+  RATE_LIMIT_LOGIN_WINDOW_SECONDS: z.coerce.number().int().positive().default(900),
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   GATEWAY_ID: z.string().min(1).max(64).default(`${hostname()}-${process.pid}`.slice(0, 64)),
   JWT_ISSUER: z.string().default('pneumatic-auth'),
@@ -16,4 +23,8 @@ export const gatewayEnv = {
   WS_MAX_BUFFERED_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
   WS_MAX_QUEUED_FRAMES: z.coerce.number().int().positive().default(100),
   WS_PING_INTERVAL_SECONDS: z.coerce.number().positive().default(30),
+  WS_FRAMES_PER_SECOND: z.coerce.number().positive().default(20),
+  WS_FRAME_BURST: z.coerce.number().int().positive().default(60),
+  WS_TYPING_EXPIRY_SECONDS: z.coerce.number().positive().default(5),
+  WS_DRAIN_SECONDS: z.coerce.number().positive().default(5),
 };

@@ -220,6 +220,12 @@ describe('auth handlers (real Postgres and NATS)', () => {
       expect(JSON.stringify(users)).not.toMatch(/argon2|password/);
     });
 
+    it('resolves usernames case-insensitively, leaving unknown names out', async () => {
+      const { users } = await bus.call(contracts.usersResolve, { usernames: ['PAM', 'quinn', 'Quinn', 'ghost', 'pa%'] });
+      expect(users.map((u) => u.id).sort()).toEqual([ids.Pam, ids.Quinn].sort());
+      expect(await bus.call(contracts.usersResolve, { usernames: [] })).toEqual({ users: [] });
+    });
+
     it('gets one user, or not_found', async () => {
       expect(await bus.call(contracts.usersGet, { user_id: ids.pat! })).toEqual({ id: ids.pat, username: 'pat', full_name: null });
       expect(await failureOf(bus.call(contracts.usersGet, { user_id: randomUUID() }))).toEqual({

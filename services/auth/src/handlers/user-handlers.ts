@@ -17,6 +17,8 @@ export function registerUserHandlers(bus: Bus, users: UserStore) {
       { queue },
     ),
     bus.serve(contracts.usersLookup, async ({ user_ids }) => ({ users: await users.lookup(user_ids) }), { queue }),
+    // For @mentions: the messages service resolves the names it finds in a message's content.
+    bus.serve(contracts.usersResolve, async ({ usernames }) => ({ users: await users.resolve(usernames) }), { queue }),
     bus.serve(
       contracts.usersList,
       async ({ q, limit, cursor }) => {

@@ -1,6 +1,6 @@
 import { createLogger } from '@pneumatic/platform';
 import { generateKeyPairSync } from 'node:crypto';
-import { loadSigningKey, signingKeyFrom } from './signing-key';
+import { loadPreviousKeys, loadSigningKey, signingKeyFrom } from './signing-key';
 
 const logger = createLogger('auth-test', 'silent');
 
@@ -34,5 +34,18 @@ describe('signing key', () => {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'secp384r1' });
     expect(() => signingKeyFrom(privateKey)).toThrow('EC P-256');
     expect(() => loadSigningKey('garbage', false, logger)).toThrow('not a readable PEM');
+  });
+
+  it('reads retired keys from public or private PEM blocks, keeping only the public half', () => {
+    const oldA = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const oldB = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pems =
+      oldA.publicKey.export({ format: 'pem', type: 'spki' }).toString() +
+      oldB.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString().replace(/\n/g, '\\n');
+    const keys = loadPreviousKeys(pems);
+    expect(keys.map((k) => k.kid)).toEqual([signingKeyFrom(oldA.privateKey).kid, signingKeyFrom(oldB.privateKey).kid]);
+    expect(keys[1]).not.toHaveProperty('privateKey');
+    expect(loadPreviousKeys(undefined)).toEqual([]);
+    expect(() => loadPreviousKeys('garbage')).toThrow('AUTH_PREVIOUS_KEYS');
   });
 });

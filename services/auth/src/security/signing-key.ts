@@ -11,25 +11,56 @@ export interface PublicJwk {
   use: 'sig';
 }
 
-export interface SigningKey {
+/** A public key tokens may be verified with: the signing key's, or a retired one kept until its tokens expire. */
+export interface VerificationKey {
   kid: string;
-  privateKey: KeyObject;
   publicKey: KeyObject;
   jwk: PublicJwk;
 }
 
-/** Wraps a P-256 private key with its public half and a key id derived from it (RFC 7638 thumbprint). */
-export function signingKeyFrom(privateKey: KeyObject): SigningKey {
-  if (privateKey.asymmetricKeyType !== 'ec' || privateKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
-    throw new ConfigError('AUTH_SIGNING_KEY: must be an EC P-256 private key');
-  }
-  const publicKey = createPublicKey(privateKey);
+export interface SigningKey extends VerificationKey {
+  privateKey: KeyObject;
+}
+
+const isP256 = (key: KeyObject) => key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
+
+/** A P-256 public key with a key id derived from it (RFC 7638 thumbprint). */
+export function verificationKeyFrom(publicKey: KeyObject, setting = 'AUTH_SIGNING_KEY'): VerificationKey {
+  if (!isP256(publicKey)) throw new ConfigError(`${setting}: must be an EC P-256 key`);
   const { x, y } = publicKey.export({ format: 'jwk' });
-  if (!x || !y) throw new ConfigError('AUTH_SIGNING_KEY: public key has no coordinates');
+  if (!x || !y) throw new ConfigError(`${setting}: public key has no coordinates`);
   // The thumbprint hashes the required members in lexical order, so any holder of the key computes the same id.
   const thumbprint = createHash('sha256').update(JSON.stringify({ crv: 'P-256', kty: 'EC', x, y })).digest('base64url');
   const kid = thumbprint.slice(0, 16);
-  return { kid, privateKey, publicKey, jwk: { kid, kty: 'EC', crv: 'P-256', x, y, alg: 'ES256', use: 'sig' } };
+  return { kid, publicKey, jwk: { kid, kty: 'EC', crv: 'P-256', x, y, alg: 'ES256', use: 'sig' } };
+}
+
+/** Wraps a P-256 private key with its public half and key id. */
+export function signingKeyFrom(privateKey: KeyObject): SigningKey {
+  if (!isP256(privateKey)) throw new ConfigError('AUTH_SIGNING_KEY: must be an EC P-256 private key');
+  return { ...verificationKeyFrom(createPublicKey(privateKey)), privateKey };
+}
+
+// Env files and CI secrets often carry a PEM on one line with literal "\n".
+const unescapePem = (pem: string) => (pem.includes('\\n') ? pem.replace(/\\n/g, '\n') : pem);
+
+/**
+ * The retired keys in AUTH_PREVIOUS_KEYS: one or more PEM blocks (public keys, or the old private
+ * keys, of which only the public half is kept). Their tokens stay valid until they expire.
+ */
+export function loadPreviousKeys(pems: string | undefined): VerificationKey[] {
+  if (!pems?.trim()) return [];
+  const blocks = unescapePem(pems).match(/-----BEGIN [A-Z ]+-----[\s\S]+?-----END [A-Z ]+-----/g);
+  if (!blocks) throw new ConfigError('AUTH_PREVIOUS_KEYS: no PEM block found');
+  return blocks.map((block) => {
+    let publicKey: KeyObject;
+    try {
+      publicKey = createPublicKey({ key: block, format: 'pem' });
+    } catch {
+      throw new ConfigError('AUTH_PREVIOUS_KEYS: not a readable PEM key');
+    }
+    return verificationKeyFrom(publicKey, 'AUTH_PREVIOUS_KEYS');
+  });
 }
 
 /**
@@ -38,8 +69,7 @@ export function signingKeyFrom(privateKey: KeyObject): SigningKey {
  */
 export function loadSigningKey(pem: string | undefined, production: boolean, logger: Logger): SigningKey {
   if (pem) {
-    // Env files and CI secrets often carry the PEM on one line with literal "\n".
-    const text = pem.includes('\\n') ? pem.replace(/\\n/g, '\n') : pem;
+    const text = unescapePem(pem);
     let privateKey: KeyObject;
     try {
       privateKey = createPrivateKey({ key: text, format: 'pem' });

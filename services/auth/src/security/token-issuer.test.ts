@@ -35,6 +35,16 @@ describe('token issuer', () => {
     expect(issuer.verifyRefresh(pair.refresh_token, { allowExpired: true })).not.toBeNull();
   });
 
+  it('after a rotation, signs with the new key and still accepts and publishes the retired one', () => {
+    const next = signingKeyFrom(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
+    const rotated = new TokenIssuer(next, policy, [key]);
+    const old = issuer.issuePair(user, randomUUID());
+    expect(rotated.verifyRefresh(old.pair.refresh_token)).toEqual({ sub: user.id, jti: old.refresh.jti, fam: old.refresh.familyId });
+    expect(jwt.decode(rotated.issuePair(user, randomUUID()).pair.access_token, { complete: true })!.header.kid).toBe(next.kid);
+    expect(rotated.jwks().keys.map((k) => k.kid).sort()).toEqual([key.kid, next.kid].sort());
+    expect(issuer.verifyRefresh(rotated.issuePair(user, randomUUID()).pair.refresh_token)).toBeNull();
+  });
+
   it('publishes only the public key', () => {
     expect(issuer.jwks()).toEqual({ keys: [key.jwk] });
   });

@@ -2,7 +2,7 @@ import type { TokenPair } from '@pneumatic/contracts';
 import jwt from 'jsonwebtoken';
 import { randomUUID } from 'node:crypto';
 import { accessClaims, asRefreshClaims, refreshClaims, type RefreshClaims, type TokenPolicy } from '../domain/token-claims';
-import type { PublicJwk, SigningKey } from './signing-key';
+import type { PublicJwk, SigningKey, VerificationKey } from './signing-key';
 
 /** What must be recorded about a refresh token so it can be rotated or revoked later. */
 export interface IssuedRefresh {
@@ -12,12 +12,20 @@ export interface IssuedRefresh {
   expiresAt: Date;
 }
 
-/** Signs and verifies this service's ES256 tokens. */
+/**
+ * Signs this service's ES256 tokens with the current key, and verifies them with it or with a
+ * retired key (by `kid`), so a key rotation leaves tokens already issued valid until they expire.
+ */
 export class TokenIssuer {
+  private readonly verificationKeys: Map<string, VerificationKey>;
+
   constructor(
     private readonly key: SigningKey,
     private readonly policy: TokenPolicy,
-  ) {}
+    previousKeys: VerificationKey[] = [],
+  ) {
+    this.verificationKeys = new Map([...previousKeys, key].map((k) => [k.kid, k]));
+  }
 
   issuePair(user: { id: string; username: string }, familyId: string, nowMs = Date.now()): { pair: TokenPair; refresh: IssuedRefresh } {
     const now = Math.floor(nowMs / 1000);
@@ -37,8 +45,11 @@ export class TokenIssuer {
    * a client can still end a session whose token has lapsed.
    */
   verifyRefresh(token: string, { allowExpired = false } = {}): Pick<RefreshClaims, 'sub' | 'jti' | 'fam'> | null {
+    const kid = jwt.decode(token, { complete: true })?.header.kid;
+    const key = kid ? this.verificationKeys.get(kid) : undefined;
+    if (!key) return null;
     try {
-      const payload = jwt.verify(token, this.key.publicKey, {
+      const payload = jwt.verify(token, key.publicKey, {
         algorithms: ['ES256'],
         issuer: this.policy.issuer,
         audience: this.policy.audience,
@@ -51,7 +62,7 @@ export class TokenIssuer {
   }
 
   jwks(): { keys: PublicJwk[] } {
-    return { keys: [this.key.jwk] };
+    return { keys: [...this.verificationKeys.values()].map((k) => k.jwk) };
   }
 
   private sign(claims: object): string {

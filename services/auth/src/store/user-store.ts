@@ -64,6 +64,16 @@ export class UserStore {
     return rows.map(userOf);
   }
 
+  /** The users with these names, whatever their case; unknown names are simply absent. */
+  async resolve(usernames: string[]): Promise<User[]> {
+    if (usernames.length === 0) return [];
+    const { rows } = await this.db.query<UserRow>(
+      `SELECT id, username, full_name FROM users WHERE ${lowerName} = ANY($1::text[])`,
+      [[...new Set(usernames.map((name) => name.toLowerCase()))]],
+    );
+    return rows.map(userOf);
+  }
+
   /** Users whose lower-case name matches `pattern` and sorts after `after`, in name order. */
   async list(pattern: string, after: string | null, limit: number): Promise<User[]> {
     const { rows } = await this.db.query<UserRow>(

@@ -160,6 +160,32 @@ describe('removing a member', () => {
   });
 });
 
+describe('renaming', () => {
+  const team = run(create('Team', [bob])).state;
+  const rename = (actorId: string, title: string) => ({ type: 'RenameConversation' as const, data: { actorId, title, now } });
+
+  it('lets a member rename a group, trimming the title', () => {
+    const { state, events } = run(create('Team', [bob]), rename(bob, '  Core team '));
+    expect(events[1]).toEqual({
+      type: 'conversation.renamed',
+      schemaVersion: 1,
+      data: { conversationId, title: 'Core team', renamedBy: bob, renamedAt: now.toISOString() },
+    });
+    expect(state?.title).toBe('Core team');
+  });
+
+  it('treats the same title as a retry', () => {
+    expect(decide(rename(alice, 'Team'), team)).toEqual([]);
+  });
+
+  it('refuses a direct conversation, an empty title and a non-member', () => {
+    const direct = run(create('', [bob])).state;
+    expect(failure(() => decide(rename(alice, 'Pair'), direct))).toMatchObject({ code: 'validation_error' });
+    expect(failure(() => decide(rename(alice, '   '), team))).toMatchObject({ code: 'validation_error' });
+    expect(failure(() => decide(rename(carol, 'Mine'), team))).toMatchObject({ code: 'not_a_member' });
+  });
+});
+
 describe('direct key', () => {
   it('is the same for a pair in either order', () => {
     expect(directKeyOf([bob, alice])).toBe(`${alice}:${bob}`);

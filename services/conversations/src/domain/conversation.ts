@@ -26,7 +26,8 @@ export type CreateConversation = {
 };
 export type AddMembers = { type: 'AddMembers'; data: { actorId: string; userIds: string[]; now: Date } };
 export type RemoveMember = { type: 'RemoveMember'; data: { actorId: string; userId: string; now: Date } };
-export type ConversationCommand = CreateConversation | AddMembers | RemoveMember;
+export type RenameConversation = { type: 'RenameConversation'; data: { actorId: string; title: string; now: Date } };
+export type ConversationCommand = CreateConversation | AddMembers | RemoveMember | RenameConversation;
 
 export type ConversationCreated = NewEvent<
   'conversation.created',
@@ -40,7 +41,11 @@ export type MemberRemoved = NewEvent<
   'conversation.member_removed',
   { conversationId: string; userId: string; removedBy: string; removedAt: string }
 >;
-export type ConversationEvent = ConversationCreated | MembersAdded | MemberRemoved;
+export type ConversationRenamed = NewEvent<
+  'conversation.renamed',
+  { conversationId: string; title: string; renamedBy: string; renamedAt: string }
+>;
+export type ConversationEvent = ConversationCreated | MembersAdded | MemberRemoved | ConversationRenamed;
 
 /** The identity of a 1-on-1 chat: the same pair in either order gives the same key. */
 export const directKeyOf = (members: string[]) => [...members].sort().join(':');
@@ -58,6 +63,8 @@ export function decide(command: ConversationCommand, state: ConversationState): 
       return addMembers(command.data, existing(state, command.data.actorId));
     case 'RemoveMember':
       return removeMember(command.data, existing(state, command.data.actorId));
+    case 'RenameConversation':
+      return rename(command.data, existing(state, command.data.actorId));
   }
 }
 
@@ -71,6 +78,8 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
       return state && { ...state, members: unique([...state.members, ...event.data.userIds]) };
     case 'conversation.member_removed':
       return state && { ...state, members: state.members.filter((m) => m !== event.data.userId) };
+    case 'conversation.renamed':
+      return state && { ...state, title: event.data.title };
   }
 }
 
@@ -128,6 +137,22 @@ function removeMember(data: RemoveMember['data'], state: Conversation): MemberRe
       type: 'conversation.member_removed',
       schemaVersion: 1,
       data: { conversationId: state.id, userId: data.userId, removedBy: data.actorId, removedAt: data.now.toISOString() },
+    },
+  ];
+}
+
+function rename(data: RenameConversation['data'], state: Conversation): ConversationRenamed[] {
+  // A direct chat is untitled by definition: its title is what tells it from a group.
+  if (state.kind === 'direct') throw invalid('title: a direct conversation has no title');
+  const title = data.title.trim();
+  if (!title) throw invalid('title: must not be empty');
+  if (title.length > limits.titleMaxChars) throw invalid(`title: at most ${limits.titleMaxChars} characters`);
+  if (title === state.title) return [];
+  return [
+    {
+      type: 'conversation.renamed',
+      schemaVersion: 1,
+      data: { conversationId: state.id, title, renamedBy: data.actorId, renamedAt: data.now.toISOString() },
     },
   ];
 }

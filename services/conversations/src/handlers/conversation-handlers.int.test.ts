@@ -1,6 +1,14 @@
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { ConversationCreatedV1, contracts, userSubject, type Conversation } from '@pneumatic/contracts';
+import {
+  ConversationCreatedV1,
+  MemberAddedV1,
+  MemberRemovedV1,
+  contracts,
+  conversationSubject,
+  userSubject,
+  type Conversation,
+} from '@pneumatic/contracts';
 import { connectDatabase, migrate, type Bus, type Database } from '@pneumatic/platform';
 import { createTestContext, waitFor, type TestContext } from '@pneumatic/testkit';
 import { ConversationStore } from '../store/conversation-store';
@@ -135,5 +143,63 @@ describe('conversation handlers (real Postgres and NATS)', () => {
     expect(heard.get(dave)).toEqual([conversation.id]);
     expect(heard.get(frank)).toBeUndefined();
     subscriptions.forEach((s) => s.unsubscribe());
+  });
+
+  describe('membership changes', () => {
+    it('adds members to a group, telling the others and the newcomer', async () => {
+      const { conversation } = await create(alice, 'Growing', [bob]);
+      const added: string[] = [];
+      const toNewcomer: string[] = [];
+      bus.subscribe(conversationSubject(conversation.id, 'member_added'), MemberAddedV1, (e) => added.push(e.data.user_id));
+      bus.subscribe(userSubject(erin, 'conversation_created'), ConversationCreatedV1, (e) => toNewcomer.push(e.data.conversation.id));
+      await bus.flush();
+      const updated = await bus.call(contracts.conversationsAddMembers, { actor_id: bob, conversation_id: conversation.id, user_ids: [erin, alice] });
+      expect([...updated.members].sort()).toEqual([alice, bob, erin].sort());
+      expect(updated.member_count).toBe(3);
+      await waitFor('others and newcomer told', () => added.length === 1 && toNewcomer.length === 1);
+      expect(added).toEqual([erin]);
+      expect(toNewcomer).toEqual([conversation.id]);
+      // Adding again is a retry: same conversation, no news.
+      expect((await bus.call(contracts.conversationsAddMembers, { actor_id: bob, conversation_id: conversation.id, user_ids: [erin] })).member_count).toBe(3);
+    });
+
+    it('refuses to add to a direct conversation, unknown users, and callers who are not members', async () => {
+      const { conversation: direct } = await create(alice, '', [frank]);
+      const add = (actor_id: string, conversation_id: string, user_ids: string[]) =>
+        bus.call(contracts.conversationsAddMembers, { actor_id, conversation_id, user_ids });
+      await expect(add(alice, direct.id, [bob])).rejects.toMatchObject({ code: 'validation_error' });
+      const { conversation: group } = await create(alice, 'Closed', [bob]);
+      const stranger = randomUUID();
+      await expect(add(alice, group.id, [stranger])).rejects.toMatchObject({ code: 'validation_error', detail: `user_ids: unknown user id ${stranger}` });
+      await expect(add(carol, group.id, [dave])).rejects.toMatchObject({ code: 'not_a_member' });
+      await expect(add(alice, randomUUID(), [dave])).rejects.toMatchObject({ code: 'not_found' });
+    });
+
+    it('lets a member leave or remove another, telling the rest and the one removed', async () => {
+      const { conversation } = await create(alice, 'Shrinking', [bob, carol]);
+      const removed: string[] = [];
+      const toRemoved: string[] = [];
+      bus.subscribe(conversationSubject(conversation.id, 'member_removed'), MemberRemovedV1, (e) => removed.push(e.data.user_id));
+      bus.subscribe(userSubject(carol, 'member_removed'), MemberRemovedV1, (e) => toRemoved.push(e.data.conversation.id));
+      await bus.flush();
+      const remove = (actor_id: string, user_id: string) =>
+        bus.call(contracts.conversationsRemoveMember, { actor_id, conversation_id: conversation.id, user_id });
+      expect(await remove(alice, carol)).toEqual({});
+      expect(await remove(bob, bob)).toEqual({});
+      await waitFor('removals announced', () => removed.length === 2 && toRemoved.length === 1);
+      expect(removed).toEqual([carol, bob]);
+      expect((await bus.call(contracts.conversationsGet, { actor_id: alice, conversation_id: conversation.id })).members).toEqual([alice]);
+      await expect(remove(carol, alice)).rejects.toMatchObject({ code: 'not_a_member' });
+    });
+
+    it('renames a group for its members only', async () => {
+      const { conversation } = await create(alice, 'Old name', [bob]);
+      const renamed = await bus.call(contracts.conversationsRename, { actor_id: bob, conversation_id: conversation.id, title: 'New name' });
+      expect(renamed.title).toBe('New name');
+      expect((await bus.call(contracts.conversationsGet, { actor_id: alice, conversation_id: conversation.id })).title).toBe('New name');
+      await expect(
+        bus.call(contracts.conversationsRename, { actor_id: carol, conversation_id: conversation.id, title: 'Hijacked' }),
+      ).rejects.toMatchObject({ code: 'not_a_member' });
+    });
   });
 });

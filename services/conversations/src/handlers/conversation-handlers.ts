@@ -1,15 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { DomainError, contracts, userSubject, type Conversation, type ConversationCreatedV1 } from '@pneumatic/contracts';
-import type { Bus, Logger } from '@pneumatic/platform';
-import type { z } from 'zod';
+import { DomainError, contracts, type Conversation } from '@pneumatic/contracts';
+import { commandMetadata, type Bus, type Logger } from '@pneumatic/platform';
 import { decide } from '../domain/conversation';
 import type { ConversationStore } from '../store/conversation-store';
 import { toView } from './conversation-view';
 import { requireKnownUsers } from './known-users';
+import { announceConversation, announceMemberRemoved, announceMembersAdded } from './membership-notices';
 
 const queue = 'conversations';
 
-export function registerConversationHandlers(bus: Bus, store: ConversationStore, logger: Logger) {
+/** Adds the projected summaries (last message, last seq, unread count) for a reader; see projections/summary-view. */
+type Summarize = (readerId: string, views: Conversation[]) => Promise<Conversation[]>;
+
+export function registerConversationHandlers(bus: Bus, store: ConversationStore, logger: Logger, summarize: Summarize = async (_reader, views) => views) {
   return [
     bus.serve(
       contracts.conversationsCreate,
@@ -21,9 +24,12 @@ export function registerConversationHandlers(bus: Bus, store: ConversationStore,
         // Deciding first is pure and cheap: a broken rule is reported before auth is asked about ids.
         const [event] = decide(command, null);
         await requireKnownUsers(bus, event!.data.members.filter((id) => id !== actor_id));
-        const { conversation, created } = await store.create(event!);
+        const { conversation, created } = await store.create(event!, commandMetadata(randomUUID()));
         const view = toView(conversation);
-        if (created) announceCreated(bus, view, logger);
+        if (created) {
+          announceConversation(bus, view, view.members);
+          logger.debug({ conversationId: view.id, members: view.member_count }, 'conversation created');
+        }
         return { conversation: view, created };
       },
       { queue },
@@ -34,30 +40,47 @@ export function registerConversationHandlers(bus: Bus, store: ConversationStore,
         const conversation = await store.get(conversation_id);
         if (!conversation) throw new DomainError('not_found', 'conversation not found');
         if (!conversation.members.includes(actor_id)) throw new DomainError('not_a_member', 'not a member of this conversation');
-        return toView(conversation);
+        return (await summarize(actor_id, [toView(conversation)]))[0]!;
       },
       { queue },
     ),
     bus.serve(
       contracts.conversationsList,
-      async ({ actor_id }) => ({ conversations: (await store.listFor(actor_id)).map(toView) }),
+      async ({ actor_id }) => ({ conversations: await summarize(actor_id, (await store.listFor(actor_id)).map(toView)) }),
       { queue },
     ),
     bus.serve(contracts.conversationsMembership, ({ conversation_id, user_id }) => store.membership(conversation_id, user_id), {
       queue,
     }),
+    bus.serve(
+      contracts.conversationsAddMembers,
+      async ({ actor_id, conversation_id, user_ids }) => {
+        await requireKnownUsers(bus, user_ids, 'user_ids');
+        const command = { type: 'AddMembers' as const, data: { actorId: actor_id, userIds: user_ids, now: new Date() } };
+        const { conversation, events } = await store.update(conversation_id, command, commandMetadata(randomUUID()));
+        const view = toView(conversation);
+        for (const event of events) if (event.type === 'conversation.members_added') announceMembersAdded(bus, view, event.data.userIds);
+        return view;
+      },
+      { queue },
+    ),
+    bus.serve(
+      contracts.conversationsRemoveMember,
+      async ({ actor_id, conversation_id, user_id }) => {
+        const command = { type: 'RemoveMember' as const, data: { actorId: actor_id, userId: user_id, now: new Date() } };
+        const { conversation, events } = await store.update(conversation_id, command, commandMetadata(randomUUID()));
+        if (events.length > 0) announceMemberRemoved(bus, toView(conversation), user_id);
+        return {};
+      },
+      { queue },
+    ),
+    bus.serve(
+      contracts.conversationsRename,
+      async ({ actor_id, conversation_id, title }) => {
+        const command = { type: 'RenameConversation' as const, data: { actorId: actor_id, title, now: new Date() } };
+        return toView((await store.update(conversation_id, command, commandMetadata(randomUUID()))).conversation);
+      },
+      { queue },
+    ),
   ];
-}
-
-/** Realtime notice after commit, so every member's devices show the new conversation without polling. */
-function announceCreated(bus: Bus, conversation: Conversation, logger: Logger) {
-  const envelope: z.input<typeof ConversationCreatedV1> = {
-    id: randomUUID(),
-    type: 'conversation.created',
-    version: 1,
-    time: new Date().toISOString(),
-    data: { conversation },
-  };
-  for (const member of conversation.members) bus.publish(userSubject(member, 'conversation_created'), envelope);
-  logger.debug({ conversationId: conversation.id, members: conversation.member_count }, 'conversation created');
 }

@@ -37,6 +37,9 @@ export async function project(client: Queryable, events: ConversationEvent[]): P
           event.data.userId,
         ]);
         break;
+      case 'conversation.renamed':
+        await client.query('UPDATE conversations SET title = $2 WHERE id = $1', [event.data.conversationId, event.data.title]);
+        break;
     }
   }
 }

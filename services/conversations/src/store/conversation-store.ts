@@ -1,16 +1,17 @@
 import { DomainError } from '@pneumatic/contracts';
-import { appendToStream, lockStream, readStream, withTransaction, type Database } from '@pneumatic/platform';
+import { appendToStream, lockStream, readStream, withTransaction, type Database, type EventMetadata } from '@pneumatic/platform';
 import {
   decide,
   directKeyOf,
   evolve,
-  type AddMembers,
   type Conversation,
+  type ConversationCommand,
   type ConversationCreated,
   type ConversationEvent,
   type ConversationState,
-  type RemoveMember,
+  type CreateConversation,
 } from '../domain/conversation';
+import { upcast } from '../domain/upcast';
 import {
   DirectConversationTaken,
   project,
@@ -27,7 +28,7 @@ export class ConversationStore {
    * Stores a decided creation. A direct chat whose pair already has one is not created again:
    * the existing conversation comes back with `created: false`.
    */
-  async create(event: ConversationCreated): Promise<{ conversation: Conversation; created: boolean }> {
+  async create(event: ConversationCreated, metadata?: EventMetadata): Promise<{ conversation: Conversation; created: boolean }> {
     const { conversationId, kind, members } = event.data;
     const directKey = kind === 'direct' ? directKeyOf(members) : null;
     if (directKey) {
@@ -38,7 +39,7 @@ export class ConversationStore {
       const conversation = await withTransaction(this.db, async (client) => {
         const version = await lockStream(client, conversationId);
         if (version !== 0) throw new DomainError('conflict', 'conversation already exists');
-        await appendToStream(client, conversationId, version, [event]);
+        await appendToStream(client, conversationId, version, [{ ...event, metadata }]);
         await project(client, [event]);
         return (await readConversation(client, conversationId))!;
       });
@@ -57,14 +58,15 @@ export class ConversationStore {
    */
   async update(
     conversationId: string,
-    command: AddMembers | RemoveMember,
+    command: Exclude<ConversationCommand, CreateConversation>,
+    metadata?: EventMetadata,
   ): Promise<{ conversation: Conversation; events: ConversationEvent[] }> {
     return withTransaction(this.db, async (client) => {
       const version = await lockStream(client, conversationId);
-      // Only this module writes these streams, so their data has the shapes the decider emits.
-      const past = (await readStream(client, conversationId)) as unknown as ConversationEvent[];
+      // Only this module writes these streams, so once upcast their data has the shapes the decider emits.
+      const past = (await readStream(client, conversationId)).map(upcast) as unknown as ConversationEvent[];
       const events = decide(command, past.reduce<ConversationState>(evolve, null));
-      await appendToStream(client, conversationId, version, events);
+      await appendToStream(client, conversationId, version, events.map((e) => ({ ...e, metadata })));
       await project(client, events);
       return { conversation: (await readConversation(client, conversationId))!, events };
     });

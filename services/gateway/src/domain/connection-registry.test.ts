@@ -7,6 +7,7 @@ const socket = (id: string, userId: string, scope?: string): Connection => ({
   joined: new Set(),
   scope,
   send: () => undefined,
+  close: () => undefined,
 });
 
 describe('connection registry', () => {
@@ -48,5 +49,44 @@ describe('connection registry', () => {
     registry.addMembership('c2', 'alice');
     expect(registry.memberSockets('c1')).toEqual([]);
     expect(registry.memberSockets('c2').map((c) => c.id)).toEqual(['1']);
+  });
+
+  it('stops a removed member\'s sockets from looking at the conversation', () => {
+    const registry = new ConnectionRegistry();
+    const alice = socket('1', 'alice');
+    const bob = socket('2', 'bob');
+    registry.add(alice);
+    registry.add(bob);
+    registry.addMembership('c1', 'alice');
+    registry.addMembership('c1', 'bob');
+    alice.joined.add('c1');
+    bob.joined.add('c1');
+    expect(registry.joinedSockets('c1', 'alice').map((c) => c.id)).toEqual(['2']);
+    expect(registry.removeMembership('c1', 'alice')).toBe(false);
+    expect(alice.joined.has('c1')).toBe(false);
+    expect(registry.memberSockets('c1').map((c) => c.id)).toEqual(['2']);
+    expect(registry.removeMembership('c1', 'bob')).toBe(true);
+    expect(registry.isInterested('c1')).toBe(false);
+  });
+
+  it('tells a status change only to other users looking at a shared conversation', () => {
+    const registry = new ConnectionRegistry();
+    const alice = socket('1', 'alice');
+    const bob = socket('2', 'bob');
+    const carol = socket('3', 'carol');
+    [alice, bob, carol].forEach((c) => registry.add(c));
+    alice.joined.add('c1');
+    bob.joined.add('c1');
+    carol.joined.add('c2');
+    const shared = (conversationId: string) => conversationId === 'c1';
+    expect(registry.statusAudience('alice', shared).map((c) => c.id)).toEqual(['2']);
+  });
+
+  it('keeps user-wide events off scoped sockets', () => {
+    const registry = new ConnectionRegistry();
+    registry.add(socket('1', 'alice'));
+    registry.add(socket('2', 'alice', 'c1'));
+    expect(registry.socketsOf('alice').map((c) => c.id)).toEqual(['1']);
+    expect(registry.allSocketsOf('alice')).toHaveLength(2);
   });
 });

@@ -11,6 +11,7 @@ export interface Connection {
   /** Set for a socket scoped to one conversation (/conversations/{id}/ws). */
   scope?: string;
   send(data: string): void;
+  close(code: number, reason: string): void;
 }
 
 export class ConnectionRegistry {
@@ -56,6 +57,16 @@ export class ConnectionRegistry {
     return true;
   }
 
+  /** Records that a user left a conversation; true when no local member is left (stop listening). */
+  removeMembership(conversationId: string, userId: string): boolean {
+    const members = this.membersByConversation.get(conversationId);
+    if (!members?.delete(userId)) return false;
+    for (const c of this.byUser.get(userId) ?? []) c.joined.delete(conversationId);
+    if (members.size > 0) return false;
+    this.membersByConversation.delete(conversationId);
+    return true;
+  }
+
   isInterested(conversationId: string): boolean {
     return this.membersByConversation.has(conversationId);
   }
@@ -73,8 +84,28 @@ export class ConnectionRegistry {
     return out;
   }
 
+  /** Sockets looking at a conversation (sent `join`, or scoped to it): the audience of ephemeral events. */
+  joinedSockets(conversationId: string, exceptUser?: string): Connection[] {
+    return this.memberSockets(conversationId).filter((c) => c.userId !== exceptUser && c.joined.has(conversationId));
+  }
+
+  /** A user's sockets that take user-wide events (new conversations); scoped sockets only see their own. */
   socketsOf(userId: string): Connection[] {
+    return [...(this.byUser.get(userId) ?? [])].filter((c) => !c.scope);
+  }
+
+  /** Every socket of a user, scoped or not. */
+  allSocketsOf(userId: string): Connection[] {
     return [...(this.byUser.get(userId) ?? [])];
+  }
+
+  /** Sockets (other than the user's own) that joined a conversation `isShared` says the user belongs to. */
+  statusAudience(userId: string, isShared: (conversationId: string) => boolean): Connection[] {
+    const out: Connection[] = [];
+    for (const c of this.connections.values()) {
+      if (c.userId !== userId && [...c.joined].some(isShared)) out.push(c);
+    }
+    return out;
   }
 
   all(): Connection[] {

@@ -4,17 +4,19 @@ import { Router, urlencoded, type RequestHandler } from 'express';
 import { callerOf } from './authenticate';
 import { parse } from './api-errors';
 
-/** /auth/*: accounts and tokens, answered by the auth service. */
-export function authRoutes(bus: Bus, authenticated: RequestHandler): Router {
+const noLimit: RequestHandler = (_req, _res, next) => next();
+
+/** /auth/*: accounts and tokens, answered by the auth service; `loginLimit` guards both logins against brute force. */
+export function authRoutes(bus: Bus, authenticated: RequestHandler, loginLimit: RequestHandler = noLimit): Router {
   const router = Router();
   router.post('/auth/signup', async (req, res) => {
     res.status(201).json(await bus.call(contracts.authSignup, parse(SignupBody, req.body)));
   });
-  router.post('/auth/login', async (req, res) => {
+  router.post('/auth/login', loginLimit, async (req, res) => {
     res.json(await bus.call(contracts.authLogin, parse(LoginBody, req.body)));
   });
   // OAuth2 password grant (form-encoded), so the docs page's Authorize button works.
-  router.post('/auth/token', urlencoded({ extended: false, limit: '8kb' }), async (req, res) => {
+  router.post('/auth/token', urlencoded({ extended: false, limit: '8kb' }), loginLimit, async (req, res) => {
     res.json(await bus.call(contracts.authLogin, parse(LoginBody, req.body)));
   });
   router.post('/auth/refresh', async (req, res) => {

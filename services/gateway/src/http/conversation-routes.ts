@@ -1,10 +1,11 @@
 import {
+  AddMembersBody,
   ConversationParams,
   CreateConversationBody,
-  DomainError,
   HistoryQuery,
+  Id,
   PostConversationMessageBody,
-  SendMessageBody,
+  ReadBody,
   contracts,
 } from '@pneumatic/contracts';
 import type { Bus } from '@pneumatic/platform';
@@ -13,10 +14,12 @@ import { randomUUID } from 'node:crypto';
 import { callerOf } from './authenticate';
 import { parse } from './api-errors';
 
-/** Conversations and their messages; membership is checked by the services that own them. */
+const MemberParams = ConversationParams.extend({ user_id: Id });
+
+/** Conversations, their members, history and read receipts; membership is checked by the services that own them. */
 export function conversationRoutes(bus: Bus, authenticated: RequestHandler): Router {
   const router = Router();
-  router.use(['/conversations', '/messages'], authenticated);
+  router.use('/conversations', authenticated);
 
   router.get('/conversations', async (_req, res) => {
     res.json(await bus.call(contracts.conversationsList, { actor_id: callerOf(res).userId }));
@@ -29,6 +32,16 @@ export function conversationRoutes(bus: Bus, authenticated: RequestHandler): Rou
   router.get('/conversations/:id', async (req, res) => {
     const { id } = parse(ConversationParams, req.params);
     res.json(await bus.call(contracts.conversationsGet, { actor_id: callerOf(res).userId, conversation_id: id }));
+  });
+  router.post('/conversations/:id/members', async (req, res) => {
+    const { id } = parse(ConversationParams, req.params);
+    const { user_ids } = parse(AddMembersBody, req.body);
+    res.json(await bus.call(contracts.conversationsAddMembers, { actor_id: callerOf(res).userId, conversation_id: id, user_ids }));
+  });
+  router.delete('/conversations/:id/members/:user_id', async (req, res) => {
+    const { id, user_id } = parse(MemberParams, req.params);
+    await bus.call(contracts.conversationsRemoveMember, { actor_id: callerOf(res).userId, conversation_id: id, user_id });
+    res.status(204).end();
   });
   router.get('/conversations/:id/messages', async (req, res) => {
     const { id } = parse(ConversationParams, req.params);
@@ -48,20 +61,11 @@ export function conversationRoutes(bus: Bus, authenticated: RequestHandler): Rou
     });
     res.status(duplicate ? 200 : 201).json(message);
   });
-  router.post('/messages', async (req, res) => {
-    const body = parse(SendMessageBody, req.body);
-    const caller = callerOf(res);
-    if (body.sender_id !== caller.userId) {
-      throw new DomainError('forbidden', 'sender_id must match the authenticated user');
-    }
-    const { message, duplicate } = await bus.call(contracts.messagesSend, {
-      actor_id: caller.userId,
-      sender_username: caller.username,
-      conversation_id: body.conversation_id,
-      message_id: body.message_id,
-      content: body.content,
-    });
-    res.status(duplicate ? 200 : 201).json(message);
+  router.post('/conversations/:id/read', async (req, res) => {
+    const { id } = parse(ConversationParams, req.params);
+    const { seq } = parse(ReadBody, req.body);
+    await bus.call(contracts.messagesRead, { actor_id: callerOf(res).userId, conversation_id: id, seq });
+    res.status(204).end();
   });
   return router;
 }

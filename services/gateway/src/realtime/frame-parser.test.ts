@@ -1,4 +1,4 @@
-import { parseClientFrame } from './frame-parser';
+import { parseClientFrame, parseScopedFrame } from './frame-parser';
 
 const parse = (text: string) => parseClientFrame(text, Buffer.byteLength(text));
 const conversation = '6f1c0c9e-3a54-4f7e-9d55-6d1f5b3b8a10';
@@ -34,5 +34,22 @@ describe('client frame parser', () => {
   it('refuses frames over 16 KiB before parsing them', () => {
     const big = JSON.stringify({ type: 'ping', pad: 'x'.repeat(17 * 1024) });
     expect(parse(big)).toMatchObject({ ok: false, code: 'too_large' });
+  });
+});
+
+describe('scoped frame parser', () => {
+  const parseScoped = (text: string) => parseScopedFrame(text, Buffer.byteLength(text));
+
+  it('takes content with an optional message_id', () => {
+    expect(parseScoped('{"content":"hi"}')).toEqual({ ok: true, frame: { content: 'hi' } });
+    expect(parseScoped('{"content":"hi","message_id":"m1"}')).toMatchObject({ ok: true, frame: { message_id: 'm1' } });
+  });
+
+  it.each([
+    ['{oops', 'invalid_json'],
+    ['{"content":""}', 'invalid_frame'],
+    ['{"content":7}', 'invalid_frame'],
+  ])('answers %s with %s', (text, code) => {
+    expect(parseScoped(text)).toMatchObject({ ok: false, code });
   });
 });

@@ -31,6 +31,11 @@ export function createGatewayMetrics({ registry }: Metrics) {
       buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers,
     }),
+    slowConsumersClosed: new Counter({
+      name: 'pneumatic_websocket_slow_consumers_closed_total',
+      help: 'Sockets closed (4008) because their send buffer passed WS_MAX_BUFFERED_BYTES',
+      registers,
+    }),
     framesRejected: new Counter({
       name: 'pneumatic_websocket_frames_rejected_total',
       help: 'Client frames answered with an error, by code',

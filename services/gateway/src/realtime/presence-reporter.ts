@@ -2,7 +2,14 @@ import { presenceSubjects } from '@pneumatic/contracts';
 import type { Bus } from '@pneumatic/platform';
 import type { ConnectionRegistry } from '../domain/connection-registry';
 
-/** Tells the presence service about this gateway's sockets: one heartbeat per interval for all of them. */
+/** Connections per heartbeat message: ~85 bytes each keeps a message far below NATS's 1 MiB payload limit. */
+const connectionsPerHeartbeat = 2000;
+
+/**
+ * Tells the presence service about this gateway's sockets: connects and disconnects as they
+ * happen, and one heartbeat per interval renewing all of them (split only past
+ * `connectionsPerHeartbeat`). A gateway that dies stops heartbeating, so its leases expire.
+ */
 export class PresenceReporter {
   private timer: NodeJS.Timeout | undefined;
 
@@ -21,14 +28,19 @@ export class PresenceReporter {
   }
 
   start(intervalMs: number): void {
-    this.timer = setInterval(() => {
-      const connections = this.registry.all().map((c) => ({ connection_id: c.id, user_id: c.userId }));
-      if (connections.length > 0) this.bus.publish(presenceSubjects.heartbeat, { gateway_id: this.gatewayId, connections });
-    }, intervalMs);
+    this.timer = setInterval(() => this.heartbeat(), intervalMs);
     this.timer.unref();
   }
 
   stop(): void {
     clearInterval(this.timer);
+  }
+
+  private heartbeat(): void {
+    const connections = this.registry.all().map((c) => ({ connection_id: c.id, user_id: c.userId }));
+    for (let i = 0; i < connections.length; i += connectionsPerHeartbeat) {
+      const batch = connections.slice(i, i + connectionsPerHeartbeat);
+      this.bus.publish(presenceSubjects.heartbeat, { gateway_id: this.gatewayId, connections: batch });
+    }
   }
 }

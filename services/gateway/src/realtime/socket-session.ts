@@ -1,20 +1,34 @@
+import { randomUUID } from 'node:crypto';
 import { DomainError, contracts, type ClientFrame, type ErrorCode, type ServerFrame } from '@pneumatic/contracts';
 import type { Bus, Logger } from '@pneumatic/platform';
 import type { Connection } from '../domain/connection-registry';
+import type { MemberDirectory } from '../domain/member-directory';
+import { TokenBucket } from '../domain/token-bucket';
 import type { Fanout } from './fanout';
-import { parseClientFrame } from './frame-parser';
+import { parseClientFrame, parseScopedFrame } from './frame-parser';
 import type { GatewayMetrics } from './gateway-metrics';
+import type { TypingRelay } from './typing-relay';
 
 export interface SessionDeps {
   bus: Bus;
   fanout: Fanout;
+  directory: MemberDirectory;
+  typing: TypingRelay;
   logger: Logger;
   metrics: GatewayMetrics;
   /** Frames waiting to be handled on one socket; past it the client is told `rate_limited`. */
   maxQueuedFrames: number;
+  /** Sustained frames per second one socket may send, and the burst above it. */
+  framesPerSecond: number;
+  frameBurst: number;
 }
 
 const syncPageLimit = 200;
+/** Typing renewals are cheap to send and costly to fan out: one a second, a few at once. */
+const typingPerSecond = 1;
+const typingBurst = 3;
+
+type Ref = string | number | undefined;
 
 /**
  * One socket's conversation with the server. Frames are handled one at a time, in the order the
@@ -23,81 +37,134 @@ const syncPageLimit = 200;
 export class SocketSession {
   private queue: Promise<void> = Promise.resolve();
   private queued = 0;
+  private readonly frames: TokenBucket;
+  private readonly typingAllowance: TokenBucket;
 
   constructor(
     readonly connection: Connection,
     private readonly deps: SessionDeps,
-  ) {}
+  ) {
+    this.frames = new TokenBucket(deps.framesPerSecond, deps.frameBurst, Date.now());
+    this.typingAllowance = new TokenBucket(typingPerSecond, typingBurst, Date.now());
+  }
 
   receive(data: string, byteLength: number): void {
+    if (!this.frames.take(Date.now())) return this.fail('rate_limited', 'too many frames, slow down');
+    if (this.connection.scope) return this.receiveScoped(data, byteLength, this.connection.scope);
     const parsed = parseClientFrame(data, byteLength);
     if (!parsed.ok) return this.fail(parsed.code, parsed.reason, parsed.ref);
-    if (this.queued >= this.deps.maxQueuedFrames) {
-      return this.fail('rate_limited', 'too many frames in flight, slow down', parsed.frame.ref);
-    }
+    this.enqueue(parsed.frame);
+  }
+
+  /** The socket closed: whatever it was typing stops. */
+  closed(): void {
+    this.deps.typing.stop(this.connection);
+  }
+
+  private receiveScoped(data: string, byteLength: number, conversationId: string): void {
+    const parsed = parseScopedFrame(data, byteLength);
+    if (!parsed.ok) return this.fail(parsed.code, parsed.reason);
+    const { content, message_id = randomUUID() } = parsed.frame;
+    this.enqueue({ type: 'message', conversation_id: conversationId, content, message_id });
+  }
+
+  private enqueue(frame: ClientFrame): void {
+    if (this.queued >= this.deps.maxQueuedFrames) return this.fail('rate_limited', 'too many frames in flight, slow down', frame.ref);
     this.queued++;
     this.queue = this.queue
-      .then(() => this.handle(parsed.frame))
-      .catch((err) => this.failWith(err, parsed.frame.ref))
+      .then(() => this.handle(frame))
+      .catch((err) => this.failWith(err, frame.ref))
       .finally(() => this.queued--);
   }
 
   private async handle(frame: ClientFrame): Promise<void> {
-    const { bus, fanout } = this.deps;
-    const { userId, username } = this.connection;
+    const { bus, typing } = this.deps;
+    const actor_id = this.connection.userId;
     switch (frame.type) {
       case 'ping':
         return this.send({ type: 'pong', timestamp: new Date().toISOString(), ref: frame.ref });
       case 'join':
-        await this.requireMember(frame.conversation_id);
+        await this.members(frame.conversation_id, true);
         this.connection.joined.add(frame.conversation_id);
-        fanout.follow(frame.conversation_id, userId);
+        this.deps.fanout.follow(frame.conversation_id, actor_id);
         return this.send({ type: 'joined', conversation_id: frame.conversation_id, ref: frame.ref });
       case 'leave':
         this.connection.joined.delete(frame.conversation_id);
+        typing.stop(this.connection, frame.conversation_id);
         return this.send({ type: 'left', conversation_id: frame.conversation_id, ref: frame.ref });
-      case 'message': {
-        const { message, duplicate } = await bus.call(contracts.messagesSend, {
-          actor_id: userId,
-          sender_username: username,
-          conversation_id: frame.conversation_id,
-          message_id: frame.message_id,
-          content: frame.content,
-        });
-        this.deps.metrics.messagesSent.inc();
-        if (duplicate) return this.send({ type: 'message', message, ref: frame.ref });
-        fanout.follow(message.conversation_id, userId);
-        return fanout.offer(message);
-      }
+      case 'message':
+        return this.sendMessage(frame);
+      case 'edit':
+        await bus.call(contracts.messagesEdit, { actor_id, message_id: frame.message_id, content: frame.content });
+        return;
+      case 'delete':
+        await bus.call(contracts.messagesDelete, { actor_id, message_id: frame.message_id });
+        return;
+      case 'reaction':
+        await bus.call(contracts.messagesReact, { actor_id, message_id: frame.message_id, emoji: frame.emoji, action: frame.action });
+        return;
+      case 'read':
+        await bus.call(contracts.messagesRead, { actor_id, conversation_id: frame.conversation_id, seq: frame.seq });
+        return;
+      case 'typing':
+        if (!this.typingAllowance.take(Date.now())) throw new DomainError('rate_limited', 'typing too often, slow down');
+        await this.members(frame.conversation_id);
+        return typing.typing(this.connection, frame.conversation_id, frame.is_typing);
       case 'sync': {
         const page = await bus.call(contracts.messagesHistory, {
-          actor_id: userId,
+          actor_id,
           conversation_id: frame.conversation_id,
           after_seq: frame.after_seq,
           limit: syncPageLimit,
         });
         return this.send({ type: 'sync', conversation_id: frame.conversation_id, ...page, ref: frame.ref });
       }
-      default:
-        return this.fail('unknown_type', `"${frame.type}" is not served by this gateway yet`, frame.ref);
+      case 'get_online_users': {
+        const members = await this.members(frame.conversation_id);
+        const { online } = await bus.call(contracts.presenceQuery, { user_ids: members });
+        return this.send({ type: 'online_users', conversation_id: frame.conversation_id, users: online, ref: frame.ref });
+      }
     }
   }
 
-  private async requireMember(conversationId: string): Promise<void> {
-    const { exists, member } = await this.deps.bus.call(contracts.conversationsMembership, {
-      conversation_id: conversationId,
-      user_id: this.connection.userId,
+  private async sendMessage(frame: Extract<ClientFrame, { type: 'message' }>): Promise<void> {
+    const { message, duplicate } = await this.deps.bus.call(contracts.messagesSend, {
+      actor_id: this.connection.userId,
+      sender_username: this.connection.username,
+      conversation_id: frame.conversation_id,
+      message_id: frame.message_id,
+      content: frame.content,
     });
-    if (!exists) throw new DomainError('not_found', 'conversation not found');
-    if (!member) throw new DomainError('not_a_member', 'not a member of this conversation');
+    this.deps.metrics.messagesSent.inc();
+    if (duplicate) return this.send({ type: 'message', message, ref: frame.ref });
+    this.deps.fanout.follow(message.conversation_id, this.connection.userId);
+    this.deps.fanout.offer(message);
+  }
+
+  /**
+   * The conversation's members, checking this user is one (not_found / not_a_member otherwise).
+   * Cached lists are kept current by member events; a join always refreshes.
+   */
+  private async members(conversationId: string, refresh = false): Promise<string[]> {
+    const { directory, bus } = this.deps;
+    if (!refresh && directory.has(conversationId)) {
+      if (!directory.isMember(conversationId, this.connection.userId)) {
+        throw new DomainError('not_a_member', 'not a member of this conversation');
+      }
+      return directory.membersOf(conversationId);
+    }
+    const conversation = await bus.call(contracts.conversationsGet, { actor_id: this.connection.userId, conversation_id: conversationId });
+    directory.set(conversationId, conversation.members);
+    return conversation.members;
   }
 
   private send(frame: ServerFrame): void {
     this.connection.send(JSON.stringify(frame));
   }
 
-  private failWith(err: unknown, ref: unknown): void {
-    if (err instanceof DomainError) return this.fail(err.code, err.detail, ref);
+  private failWith(err: unknown, ref: Ref): void {
+    // A request our own schemas let through but a service refused is still a bad frame to the client.
+    if (err instanceof DomainError) return this.fail(err.code === 'validation_error' ? 'invalid_frame' : err.code, err.detail, ref);
     this.deps.logger.error({ err, userId: this.connection.userId }, 'frame handling failed');
     this.fail('internal_error', 'internal error', ref);
   }

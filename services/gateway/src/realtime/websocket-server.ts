@@ -1,3 +1,4 @@
+import { DomainError, contracts } from '@pneumatic/contracts';
 import type { Logger } from '@pneumatic/platform';
 import type { IncomingMessage, Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
@@ -23,19 +24,34 @@ export interface RealtimeDeps extends SessionDeps {
   /** A socket whose unsent data passes this is too slow to keep up and is closed. */
   maxBufferedBytes: number;
   pingIntervalMs: number;
+  /** How long a draining gateway waits for clients to go before cutting them off. */
+  drainMs: number;
 }
 
-/** Close codes the protocol documents (README, "WebSocket"). */
-export const closeCodes = { policy: 1008, restart: 1012, tooSlow: 4008 } as const;
+/** Close codes the protocol documents (README, "WebSocket close codes"). */
+export const closeCodes = {
+  policy: 1008,
+  restart: 1012,
+  badToken: 4001,
+  notMember: 4003,
+  noConversation: 4004,
+  tooSlow: 4008,
+} as const;
 
 /** Hard cap on one frame; the protocol's 16 KiB limit is answered with an error below it. */
 const maxPayloadBytes = 1024 * 1024;
+/** A slow client's close frame waits behind its backlog; past this it is cut off. */
+const slowCloseGraceMs = 10_000;
+const scopedPath = /^\/conversations\/([0-9a-fA-F-]{36})\/ws$/;
 
-/** Terminates WebSockets on /ws: authenticates, registers the socket, and hands frames to its session. */
+type Route = { scope?: string };
+
+/** Terminates WebSockets on /ws and /conversations/{id}/ws: authenticates, registers, hands frames to a session. */
 export class RealtimeServer {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: maxPayloadBytes });
   private readonly alive = new WeakSet<WebSocket>();
   private pinger: NodeJS.Timeout | undefined;
+  private draining = false;
 
   constructor(private readonly deps: RealtimeDeps) {}
 
@@ -45,22 +61,37 @@ export class RealtimeServer {
     this.pinger.unref();
   }
 
-  /** Stops the pinger and asks every client to reconnect elsewhere (1012: service restart). */
-  closeAll(): void {
+  /**
+   * Stops accepting, asks every client to reconnect elsewhere (1012: service restart) and waits
+   * for them to go, up to `drainMs`; whoever is left is cut off.
+   */
+  async drain(): Promise<void> {
+    this.draining = true;
     clearInterval(this.pinger);
     for (const ws of this.wss.clients) ws.close(closeCodes.restart, 'server restarting, reconnect');
+    const deadline = Date.now() + this.deps.drainMs;
+    while (this.wss.clients.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    for (const ws of this.wss.clients) ws.terminate();
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(req.url ?? '/', 'http://gateway');
-    if (url.pathname !== '/ws') return void socket.destroy();
-    this.wss.handleUpgrade(req, socket, head, (ws) => void this.accept(ws, req, url));
+    const scoped = scopedPath.exec(url.pathname);
+    if (url.pathname !== '/ws' && !scoped) return void socket.destroy();
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      if (this.draining) return ws.close(closeCodes.restart, 'server restarting, reconnect');
+      this.accept(ws, req, url, { scope: scoped?.[1]?.toLowerCase() });
+    });
   }
 
   // A browser cannot read an HTTP refusal, so a refused socket is accepted and closed with a reason.
   // Listeners are attached at once: frames sent while the token is checked wait instead of being lost.
-  private accept(ws: WebSocket, req: IncomingMessage, url: URL): void {
-    const session = this.authenticate(ws, req, url);
+  private accept(ws: WebSocket, req: IncomingMessage, url: URL, route: Route): void {
+    const session = this.authenticate(ws, req, url, route).catch((err) => {
+      this.deps.logger.warn({ err }, 'could not open a socket');
+      ws.close(1011, 'internal error');
+      return undefined;
+    });
     ws.on('message', (data, isBinary) => {
       const text = isBinary ? '' : data.toString();
       const bytes = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer).byteLength;
@@ -68,32 +99,51 @@ export class RealtimeServer {
     });
     ws.on('pong', () => this.alive.add(ws));
     ws.on('error', (err) => this.deps.logger.debug({ err }, 'socket error'));
-    ws.on('close', () => void session.then((s) => s && this.unregister(s.connection)));
+    ws.on('close', () => void session.then((s) => s && this.unregister(s)));
     this.alive.add(ws);
   }
 
-  private async authenticate(ws: WebSocket, req: IncomingMessage, url: URL): Promise<SocketSession | undefined> {
+  private async authenticate(ws: WebSocket, req: IncomingMessage, url: URL, { scope }: Route): Promise<SocketSession | undefined> {
     const { deps } = this;
-    if (!originAllowed(deps.allowedOrigins, req.headers.origin)) {
-      ws.close(closeCodes.policy, 'origin not allowed');
-      return undefined;
-    }
+    const refuse = (code: number, reason: string) => (ws.close(code, reason.slice(0, 120)), undefined);
+    if (!originAllowed(deps.allowedOrigins, req.headers.origin)) return refuse(closeCodes.policy, 'origin not allowed');
     let claims;
     try {
       claims = await deps.verifier.verify(url.searchParams.get('token') ?? bearerToken(req.headers.authorization));
     } catch (err) {
-      ws.close(closeCodes.policy, `authentication failed: ${(err as Error).message}`.slice(0, 120));
-      return undefined;
+      return refuse(scope ? closeCodes.badToken : closeCodes.policy, `authentication failed: ${(err as Error).message}`);
     }
+    if (scope) {
+      const refusal = await this.checkScope(scope, claims.userId);
+      if (refusal) return refuse(refusal.code, refusal.reason);
+    }
+    if (ws.readyState !== WebSocket.OPEN) return undefined;
     const connection: Connection = {
       id: randomUUID(),
       userId: claims.userId,
       username: claims.username,
-      joined: new Set(),
+      joined: new Set(scope ? [scope] : []),
+      scope,
       send: (data) => this.sendTo(ws, data),
+      close: (code, reason) => ws.close(code, reason),
     };
     await this.register(connection);
+    if (scope) connection.send(JSON.stringify({ type: 'connection', status: 'connected', conversation_id: scope, user_id: claims.userId }));
     return new SocketSession(connection, deps);
+  }
+
+  /** A scoped socket needs an existing conversation the user belongs to (seed 003's 4004 / 4003). */
+  private async checkScope(conversationId: string, userId: string): Promise<{ code: number; reason: string } | undefined> {
+    try {
+      const conversation = await this.deps.bus.call(contracts.conversationsGet, { actor_id: userId, conversation_id: conversationId });
+      this.deps.directory.set(conversationId, conversation.members);
+      return undefined;
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      if (err.code === 'not_found') return { code: closeCodes.noConversation, reason: 'no such conversation' };
+      if (err.code === 'not_a_member') return { code: closeCodes.notMember, reason: 'not a member of this conversation' };
+      throw err;
+    }
   }
 
   private async register(connection: Connection): Promise<void> {
@@ -102,22 +152,32 @@ export class RealtimeServer {
     metrics.connectionsTotal.inc();
     metrics.connectionsActive.set(registry.size);
     presence.connected(connection.id, connection.userId);
+    if (connection.scope) fanout.follow(connection.scope, connection.userId);
     await fanout.watchUser(connection.userId).catch((err) => logger.warn({ err }, 'could not load conversations for a socket'));
   }
 
-  private unregister(connection: Connection): void {
+  private unregister(session: SocketSession): void {
     const { registry, fanout, presence, metrics } = this.deps;
+    const { connection } = session;
+    session.closed();
     const { lastForUser, abandoned } = registry.remove(connection);
     if (lastForUser) fanout.forgetUser(connection.userId, abandoned);
     presence.disconnected(connection.id, connection.userId);
     metrics.connectionsActive.set(registry.size);
   }
 
+  /**
+   * Never waits on a client: a socket whose backlog passed the bound is closed (4008) and, if its
+   * close frame cannot get through either, cut off; everyone else's frames go out meanwhile.
+   */
   private sendTo(ws: WebSocket, data: string): void {
     if (ws.readyState !== WebSocket.OPEN) return;
     if (ws.bufferedAmount > this.deps.maxBufferedBytes) {
-      this.deps.logger.warn('closing a socket that cannot keep up');
-      return ws.close(closeCodes.tooSlow, 'client too slow, send buffer full');
+      this.deps.logger.warn({ buffered: ws.bufferedAmount }, 'closing a socket that cannot keep up');
+      this.deps.metrics.slowConsumersClosed.inc();
+      ws.close(closeCodes.tooSlow, 'client too slow, send buffer full');
+      setTimeout(() => ws.terminate(), slowCloseGraceMs).unref();
+      return;
     }
     ws.send(data);
   }

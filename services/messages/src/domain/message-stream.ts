@@ -1,33 +1,145 @@
-import { DomainError, type Message } from '@pneumatic/contracts';
+import { DomainError, limits, type Message } from '@pneumatic/contracts';
 import type { NewEvent } from '@pneumatic/platform';
 
 /**
- * The decider for one conversation's message stream. The state a decision needs is small:
- * the last assigned `seq`, so the next message gets the next one with no gap.
+ * The decider for one conversation's message stream (stream id = conversation id): `decide`
+ * turns a command and the folded state into events, `evolve` folds one event in. No I/O here.
+ * The store folds only the slice of state a command touches (the last seq, the target message,
+ * the reader's cursor), which equals the full fold restricted to those keys.
  */
 export interface MessageStreamState {
   lastSeq: number;
+  /** By server id. */
+  messages: Record<string, Message>;
+  /** Server id by `sentKey(sender, client message id)`: what makes a send idempotent. */
+  sent: Record<string, string>;
+  /** Read cursor by user id. */
+  readCursors: Record<string, number>;
 }
 
-export const initialMessageStream: MessageStreamState = { lastSeq: 0 };
+export const initialMessageStream = (): MessageStreamState => ({ lastSeq: 0, messages: {}, sent: {}, readCursors: {} });
 
-export interface SendMessage {
+export const sentKey = (senderId: string, clientMessageId: string) => `${senderId}\u0000${clientMessageId}`;
+
+/** Membership belongs to the conversations service; the caller asks it and passes the answer in. */
+interface ActorCommand {
+  actorId: string;
+  actorIsMember: boolean;
+  now: Date;
+}
+
+export interface SendMessage extends ActorCommand {
   type: 'SendMessage';
   id: string;
   conversationId: string;
   clientMessageId: string;
-  senderId: string;
   senderUsername: string;
   content: string;
-  senderIsMember: boolean;
-  now: Date;
+  /** Mentioned members, already resolved from `@username`s. */
+  mentions: string[];
 }
+export interface EditMessage extends ActorCommand {
+  type: 'EditMessage';
+  messageId: string;
+  content: string;
+}
+export interface DeleteMessage extends ActorCommand {
+  type: 'DeleteMessage';
+  messageId: string;
+}
+export interface ReactToMessage extends ActorCommand {
+  type: 'ReactToMessage';
+  messageId: string;
+  emoji: string;
+  action: 'add' | 'remove';
+}
+export interface MarkRead extends ActorCommand {
+  type: 'MarkRead';
+  seq: number;
+}
+export type MessageCommand = SendMessage | EditMessage | DeleteMessage | ReactToMessage | MarkRead;
 
 export type MessageSent = NewEvent<'message.sent', { message: Message }>;
-export type MessageStreamEvent = MessageSent;
+export type MessageEdited = NewEvent<'message.edited', { messageId: string; content: string; editedAt: string; editedBy: string }>;
+export type MessageDeleted = NewEvent<'message.deleted', { messageId: string; deletedAt: string; deletedBy: string }>;
+export type MessageReacted = NewEvent<
+  'message.reaction',
+  { messageId: string; emoji: string; userId: string; action: 'add' | 'remove'; at: string }
+>;
+export type MessagesRead = NewEvent<'message.read', { userId: string; seq: number; readAt: string }>;
+export type MessageStreamEvent = MessageSent | MessageEdited | MessageDeleted | MessageReacted | MessagesRead;
 
-export function decide(command: SendMessage, state: MessageStreamState): MessageStreamEvent[] {
-  if (!command.senderIsMember) throw new DomainError('not_a_member', 'not a member of this conversation');
+export function decide(command: MessageCommand, state: MessageStreamState): MessageStreamEvent[] {
+  if (!command.actorIsMember) throw new DomainError('not_a_member', 'not a member of this conversation');
+  switch (command.type) {
+    case 'SendMessage':
+      return send(command, state);
+    case 'EditMessage':
+      return edit(command, state);
+    case 'DeleteMessage':
+      return remove(command, state);
+    case 'ReactToMessage':
+      return react(command, state);
+    case 'MarkRead':
+      return markRead(command, state);
+  }
+}
+
+export function evolve(state: MessageStreamState, event: MessageStreamEvent): MessageStreamState {
+  switch (event.type) {
+    case 'message.sent': {
+      const { message } = event.data;
+      return {
+        ...state,
+        lastSeq: Math.max(state.lastSeq, message.seq),
+        messages: { ...state.messages, [message.id]: message },
+        sent: { ...state.sent, [sentKey(message.sender_id, message.message_id)]: message.id },
+      };
+    }
+    case 'message.edited':
+      return changeMessage(state, event.data.messageId, (m) => ({ ...m, content: event.data.content, edited_at: event.data.editedAt }));
+    case 'message.deleted':
+      return changeMessage(state, event.data.messageId, (m) => ({ ...m, content: '', deleted: true }));
+    case 'message.reaction': {
+      const { messageId, emoji, userId, action } = event.data;
+      return changeMessage(state, messageId, (m) => ({ ...m, reactions: withReaction(m.reactions, emoji, userId, action) }));
+    }
+    case 'message.read': {
+      const { userId, seq } = event.data;
+      return { ...state, readCursors: { ...state.readCursors, [userId]: Math.max(state.readCursors[userId] ?? 0, seq) } };
+    }
+  }
+}
+
+function changeMessage(state: MessageStreamState, id: string, change: (m: Message) => Message): MessageStreamState {
+  const message = state.messages[id];
+  return message ? { ...state, messages: { ...state.messages, [id]: change(message) } } : state;
+}
+
+/** Reactions as the API shows them: emoji -> user ids, an emoji with no users left disappears. */
+export function withReaction(
+  reactions: Record<string, string[]>,
+  emoji: string,
+  userId: string,
+  action: 'add' | 'remove',
+): Record<string, string[]> {
+  const users = reactions[emoji] ?? [];
+  if (action === 'add') return users.includes(userId) ? reactions : { ...reactions, [emoji]: [...users, userId] };
+  const { [emoji]: _removed, ...others } = reactions;
+  const left = users.filter((u) => u !== userId);
+  return left.length > 0 ? { ...others, [emoji]: left } : others;
+}
+
+function requireContent(content: string): void {
+  if (content.length < 1 || content.length > limits.contentMaxChars) {
+    throw new DomainError('validation_error', `content: 1..${limits.contentMaxChars} characters`);
+  }
+}
+
+function send(command: SendMessage, state: MessageStreamState): MessageSent[] {
+  // A retry of a message already stored changes nothing; the caller answers with the original.
+  if (state.sent[sentKey(command.actorId, command.clientMessageId)]) return [];
+  requireContent(command.content);
   return [
     {
       type: 'message.sent',
@@ -38,23 +150,80 @@ export function decide(command: SendMessage, state: MessageStreamState): Message
           message_id: command.clientMessageId,
           conversation_id: command.conversationId,
           seq: state.lastSeq + 1,
-          sender_id: command.senderId,
+          sender_id: command.actorId,
           sender_username: command.senderUsername,
           content: command.content,
           created_at: command.now.toISOString(),
           edited_at: null,
           deleted: false,
           reactions: {},
-          mentions: [],
+          mentions: [...new Set(command.mentions)],
         },
       },
     },
   ];
 }
 
-export function evolve(state: MessageStreamState, event: MessageStreamEvent): MessageStreamState {
-  switch (event.type) {
-    case 'message.sent':
-      return { ...state, lastSeq: event.data.message.seq };
-  }
+function existingMessage(state: MessageStreamState, messageId: string): Message {
+  const message = state.messages[messageId];
+  if (!message) throw new DomainError('not_found', 'message not found');
+  return message;
+}
+
+/** Edits and deletions belong to the sender alone. */
+function ownMessage(state: MessageStreamState, command: EditMessage | DeleteMessage): Message {
+  const message = existingMessage(state, command.messageId);
+  if (message.sender_id !== command.actorId) throw new DomainError('forbidden', 'only the sender can change this message');
+  return message;
+}
+
+const deletedMessage = () => new DomainError('conflict', 'message was deleted');
+
+function edit(command: EditMessage, state: MessageStreamState): MessageEdited[] {
+  const message = ownMessage(state, command);
+  if (message.deleted) throw deletedMessage();
+  requireContent(command.content);
+  if (message.content === command.content) return [];
+  return [
+    {
+      type: 'message.edited',
+      schemaVersion: 1,
+      data: { messageId: message.id, content: command.content, editedAt: command.now.toISOString(), editedBy: command.actorId },
+    },
+  ];
+}
+
+function remove(command: DeleteMessage, state: MessageStreamState): MessageDeleted[] {
+  const message = ownMessage(state, command);
+  // Deleting again is a retry.
+  if (message.deleted) return [];
+  return [
+    {
+      type: 'message.deleted',
+      schemaVersion: 1,
+      data: { messageId: message.id, deletedAt: command.now.toISOString(), deletedBy: command.actorId },
+    },
+  ];
+}
+
+function react(command: ReactToMessage, state: MessageStreamState): MessageReacted[] {
+  const message = existingMessage(state, command.messageId);
+  if (message.deleted) throw deletedMessage();
+  const present = message.reactions[command.emoji]?.includes(command.actorId) ?? false;
+  // Adding what is there, or removing what is not, is a retry.
+  if (present === (command.action === 'add')) return [];
+  return [
+    {
+      type: 'message.reaction',
+      schemaVersion: 1,
+      data: { messageId: message.id, emoji: command.emoji, userId: command.actorId, action: command.action, at: command.now.toISOString() },
+    },
+  ];
+}
+
+function markRead(command: MarkRead, state: MessageStreamState): MessagesRead[] {
+  // Nobody reads past the newest message; a cursor only moves forward.
+  const seq = Math.min(command.seq, state.lastSeq);
+  if (seq <= (state.readCursors[command.actorId] ?? 0)) return [];
+  return [{ type: 'message.read', schemaVersion: 1, data: { userId: command.actorId, seq, readAt: command.now.toISOString() } }];
 }

@@ -1,34 +1,49 @@
-import { DomainError, contracts, conversationSubject, type MessageSentV1 } from '@pneumatic/contracts';
-import type { Bus } from '@pneumatic/platform';
+import { DomainError, contracts, type Message } from '@pneumatic/contracts';
+import { commandMetadata, type Bus, type Logger } from '@pneumatic/platform';
 import { randomUUID } from 'node:crypto';
-import type { z } from 'zod';
-import type { MessageStore } from '../store/message-store';
+import type { AppendResult, MessageStore, SendItem } from '../store/message-store';
+import { isMember, senderAndMentions } from './membership';
+import { publishDeleted, publishEdited, publishReaction, publishRead, publishSent } from './realtime-notices';
 
 const queue = 'messages';
 
-/** Sends and history reads; membership is the conversations service's to answer. */
-export function registerMessageHandlers(bus: Bus, store: MessageStore) {
-  const membership = async (conversationId: string, userId: string) => {
-    const { exists, member } = await bus.call(contracts.conversationsMembership, {
-      conversation_id: conversationId,
-      user_id: userId,
-    });
-    if (!exists) throw new DomainError('not_found', 'conversation not found');
-    return member;
+export interface MessageHandlerDeps {
+  bus: Bus;
+  store: MessageStore;
+  /** Stores a send: batched with others (group commit) or in a transaction of its own. */
+  appendMessage: (item: SendItem) => Promise<AppendResult>;
+  logger: Logger;
+}
+
+/** Sends, changes, read receipts and history reads; membership is the conversations service's to answer. */
+export function registerMessageHandlers({ bus, store, appendMessage, logger }: MessageHandlerDeps) {
+  /** The message a client names, checked against the caller's membership of its conversation. */
+  const messageFor = async (reference: string, actorId: string): Promise<{ message: Message; actorIsMember: boolean }> => {
+    const message = await store.locate(reference, actorId);
+    if (!message) throw new DomainError('not_found', 'message not found');
+    return { message, actorIsMember: await isMember(bus, message.conversation_id, actorId) };
   };
 
   return [
     bus.serve(
       contracts.messagesSend,
       async (req) => {
-        const senderIsMember = await membership(req.conversation_id, req.actor_id);
-        const result = await store.appendMessage({
+        const { senderIsMember, mentions } = await senderAndMentions(bus, logger, {
           conversationId: req.conversation_id,
-          clientMessageId: req.message_id,
           senderId: req.actor_id,
-          senderUsername: req.sender_username,
           content: req.content,
-          senderIsMember,
+        });
+        const result = await appendMessage({
+          request: {
+            conversationId: req.conversation_id,
+            clientMessageId: req.message_id,
+            actorId: req.actor_id,
+            actorIsMember: senderIsMember,
+            senderUsername: req.sender_username,
+            content: req.content,
+            mentions,
+          },
+          metadata: commandMetadata(randomUUID()),
         });
         if (!result.duplicate) publishSent(bus, result.message);
         return result;
@@ -38,24 +53,54 @@ export function registerMessageHandlers(bus: Bus, store: MessageStore) {
     bus.serve(
       contracts.messagesHistory,
       async ({ actor_id, conversation_id, ...cursor }) => {
-        if (!(await membership(conversation_id, actor_id))) {
-          throw new DomainError('not_a_member', 'not a member of this conversation');
-        }
+        if (!(await isMember(bus, conversation_id, actor_id))) throw new DomainError('not_a_member', 'not a member of this conversation');
         return store.page(conversation_id, cursor);
       },
       { queue },
     ),
+    bus.serve(
+      contracts.messagesEdit,
+      async ({ actor_id, message_id, content }) => {
+        const { message, actorIsMember } = await messageFor(message_id, actor_id);
+        const command = { type: 'EditMessage' as const, messageId: message.id, actorId: actor_id, actorIsMember, content, now: new Date() };
+        const changed = await store.changeMessage(message.conversation_id, command, commandMetadata(randomUUID()));
+        if (changed.events.length > 0) publishEdited(bus, changed.message);
+        return changed.message;
+      },
+      { queue },
+    ),
+    bus.serve(
+      contracts.messagesDelete,
+      async ({ actor_id, message_id }) => {
+        const { message, actorIsMember } = await messageFor(message_id, actor_id);
+        const command = { type: 'DeleteMessage' as const, messageId: message.id, actorId: actor_id, actorIsMember, now: new Date() };
+        const changed = await store.changeMessage(message.conversation_id, command, commandMetadata(randomUUID()));
+        if (changed.events.length > 0) publishDeleted(bus, changed.message);
+        return changed.message;
+      },
+      { queue },
+    ),
+    bus.serve(
+      contracts.messagesReact,
+      async ({ actor_id, message_id, emoji, action }) => {
+        const { message, actorIsMember } = await messageFor(message_id, actor_id);
+        const command = { type: 'ReactToMessage' as const, messageId: message.id, actorId: actor_id, actorIsMember, emoji, action, now: new Date() };
+        const changed = await store.changeMessage(message.conversation_id, command, commandMetadata(randomUUID()));
+        if (changed.events.length > 0) publishReaction(bus, changed.message, { emoji, user_id: actor_id, action });
+        return changed.message;
+      },
+      { queue },
+    ),
+    bus.serve(
+      contracts.messagesRead,
+      async ({ actor_id, conversation_id, seq }) => {
+        const actorIsMember = await isMember(bus, conversation_id, actor_id);
+        const command = { type: 'MarkRead' as const, actorId: actor_id, actorIsMember, seq, now: new Date() };
+        const read = await store.markRead(conversation_id, command, commandMetadata(randomUUID()));
+        if (read.moved) publishRead(bus, { conversation_id, user_id: actor_id, seq: read.seq });
+        return read;
+      },
+      { queue },
+    ),
   ];
-}
-
-/** The realtime copy for gateways; history stays the source of truth for anything missed. */
-function publishSent(bus: Bus, message: z.infer<typeof MessageSentV1>['data']['message']): void {
-  const event: z.infer<typeof MessageSentV1> = {
-    id: randomUUID(),
-    type: 'message.sent',
-    version: 1,
-    time: new Date().toISOString(),
-    data: { message },
-  };
-  bus.publish(conversationSubject(message.conversation_id, 'message'), event);
 }

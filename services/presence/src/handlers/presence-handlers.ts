@@ -1,15 +1,21 @@
 import { PresenceConnected, PresenceDisconnected, PresenceHeartbeat, contracts, presenceSubjects } from '@pneumatic/contracts';
 import type { Bus, Logger } from '@pneumatic/platform';
-import type { PresenceStore } from '../store/presence-store';
+import type { Lease, PresenceStore } from '../store/presence-store';
+import { publishStatus } from './status-publisher';
 
 const queue = 'presence';
 
-/** Gateways report connections; the store keeps leases; queries answer who is online. */
+/** Gateways report connections; the store keeps leases and decides transitions; queries answer who is online. */
 export function registerPresenceHandlers(bus: Bus, store: PresenceStore, logger: Logger) {
   const failed = (what: string) => (err: unknown) => logger.warn({ err, what }, 'presence update failed');
+  const renew = (leases: Lease[], what: string) =>
+    void store
+      .renew(leases)
+      .then((wentOnline) => publishStatus(bus, wentOnline, 'online'))
+      .catch(failed(what));
   return [
-    bus.subscribe(presenceSubjects.connected, PresenceConnected, (c) => void store.renew([c]).catch(failed('connect')), queue),
-    bus.subscribe(presenceSubjects.heartbeat, PresenceHeartbeat, (h) => void store.renew(h.connections).catch(failed('heartbeat')), queue),
+    bus.subscribe(presenceSubjects.connected, PresenceConnected, (c) => renew([c], 'connect'), queue),
+    bus.subscribe(presenceSubjects.heartbeat, PresenceHeartbeat, (h) => renew(h.connections, 'heartbeat'), queue),
     bus.subscribe(presenceSubjects.disconnected, PresenceDisconnected, (c) => void store.release(c).catch(failed('disconnect')), queue),
     bus.serve(
       contracts.presenceQuery,

@@ -1,0 +1,196 @@
+import type { Database, PoolClient } from './database';
+import { EventStream, relayedEventSubject } from './jetstream';
+import type { Logger } from './logger';
+
+export interface EventRelayOptions {
+  db: Database;
+  stream: EventStream;
+  /** Names the relay's checkpoint, advisory lock and subjects (`events.<service>.<type>`). */
+  service: string;
+  logger: Logger;
+  batchSize?: number;
+  pollIntervalMs?: number;
+  /** How often a replica without the lock asks for it again. */
+  standbyRetryMs?: number;
+}
+
+/** What travels on JetStream: the stored event in the contracts' envelope, plus its stream position. */
+export interface RelayedEvent {
+  id: string;
+  type: string;
+  version: number;
+  time: string;
+  stream_id?: string;
+  stream_version?: number;
+  data: unknown;
+  metadata?: Record<string, unknown>;
+}
+
+interface Checkpoint {
+  transactionId: string;
+  position: string;
+}
+
+interface EventRow {
+  position: string;
+  transaction_id: string;
+  event_id: string;
+  stream_id: string;
+  stream_version: number;
+  type: string;
+  schema_version: number;
+  data: unknown;
+  metadata: Record<string, unknown>;
+  created_at: Date;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Publishes committed events to JetStream, in commit-safe order, at least once; the event id as
+ * message id makes JetStream drop the copies a restart republishes, so each lands once.
+ *
+ * Positions come from a sequence taken at insert, so a transaction may commit after a later
+ * position is already visible. The relay therefore reads in (transaction_id, position) order and
+ * only rows whose transaction is older than every transaction still running (xmin of a fresh
+ * snapshot): such a row's transaction is over, and any later commit has a larger id.
+ */
+export class EventRelay {
+  private stopped = false;
+  private running?: Promise<void>;
+  private wake?: () => void;
+  private checkpoint?: Checkpoint;
+
+  constructor(private readonly options: EventRelayOptions) {}
+
+  private get name(): string {
+    return `event-relay:${this.options.service}`;
+  }
+
+  start(): void {
+    this.running ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.running;
+  }
+
+  /** One pass: publishes the next batch of committed events and advances the checkpoint. Returns how many. */
+  async publishPending(client: PoolClient): Promise<number> {
+    const { batchSize = 100 } = this.options;
+    const checkpoint = (this.checkpoint ??= await readCheckpoint(client, this.name));
+    const { rows } = await client.query<EventRow>(
+      `SELECT position, transaction_id::text, event_id, stream_id, stream_version, type, schema_version, data, metadata, created_at
+       FROM events
+       WHERE (transaction_id, position) > ($1::xid8, $2::bigint)
+         AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+       ORDER BY transaction_id, position
+       LIMIT $3`,
+      [checkpoint.transactionId, checkpoint.position, batchSize],
+    );
+    if (rows.length === 0) return 0;
+    await Promise.all(rows.map((row) => this.publish(row)));
+    const last = rows[rows.length - 1]!;
+    await client.query(
+      'UPDATE relay_checkpoints SET transaction_id = $2::xid8, position = $3, updated_at = now() WHERE name = $1',
+      [this.name, last.transaction_id, last.position],
+    );
+    this.checkpoint = { transactionId: last.transaction_id, position: last.position };
+    return rows.length;
+  }
+
+  private publish(row: EventRow) {
+    const event: RelayedEvent = {
+      id: row.event_id,
+      type: row.type,
+      version: row.schema_version,
+      time: row.created_at.toISOString(),
+      stream_id: row.stream_id,
+      stream_version: row.stream_version,
+      data: row.data,
+      metadata: row.metadata,
+    };
+    const subject = relayedEventSubject(this.options.service, row.type);
+    return this.options.stream.publish(subject, encoder.encode(JSON.stringify(event)), row.event_id);
+  }
+
+  /** Holds the advisory lock while relaying, so one replica publishes; the others wait on standby. */
+  private async run(): Promise<void> {
+    const { db, logger, batchSize = 100, pollIntervalMs = 100, standbyRetryMs = 2000 } = this.options;
+    while (!this.stopped) {
+      let client: PoolClient | undefined;
+      let broken = false;
+      try {
+        client = await db.connect();
+        const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [this.name]);
+        if (!rows[0]!.locked) {
+          client.release();
+          client = undefined;
+          await this.pause(standbyRetryMs);
+          continue;
+        }
+        logger.info({ relay: this.name }, 'event relay active');
+        this.checkpoint = undefined;
+        while (!this.stopped) {
+          const published = await this.publishPending(client);
+          if (published < batchSize) await this.pause(pollIntervalMs);
+        }
+        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [this.name]);
+      } catch (err) {
+        broken = true;
+        logger.warn({ err, relay: this.name }, 'event relay failed; resuming from its checkpoint');
+        await this.pause(1000);
+      } finally {
+        // A broken connection is discarded, which also releases its advisory lock.
+        client?.release(broken);
+      }
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}
+
+async function readCheckpoint(client: PoolClient, name: string): Promise<Checkpoint> {
+  await client.query('INSERT INTO relay_checkpoints (name) VALUES ($1) ON CONFLICT DO NOTHING', [name]);
+  const { rows } = await client.query<{ transaction_id: string; position: string }>(
+    'SELECT transaction_id::text, position::text FROM relay_checkpoints WHERE name = $1',
+    [name],
+  );
+  return { transactionId: rows[0]!.transaction_id, position: rows[0]!.position };
+}
+
+export interface EventPublication {
+  stream: EventStream;
+  stop(): Promise<void>;
+}
+
+/** Wiring for a service with an event store: connects JetStream, ensures the stream, starts the relay. */
+export async function startEventRelay(options: {
+  db: Database;
+  url: string;
+  prefix: string;
+  service: string;
+  logger: Logger;
+}): Promise<EventPublication> {
+  const stream = await EventStream.connect({ url: options.url, prefix: options.prefix, name: options.service, logger: options.logger });
+  const relay = new EventRelay({ db: options.db, stream, service: options.service, logger: options.logger });
+  relay.start();
+  return {
+    stream,
+    async stop() {
+      await relay.stop();
+      await stream.close();
+    },
+  };
+}

@@ -1,0 +1,111 @@
+import {
+  DeliverPolicy,
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  connect,
+  nanos,
+  type Consumer,
+  type JetStreamClient,
+  type JetStreamManager,
+  type NatsConnection,
+  type PubAck,
+  type StreamConfig,
+} from 'nats';
+import type { Logger } from './logger';
+
+export interface JetStreamOptions {
+  url: string;
+  /** The deployment's subject prefix (NATS_SUBJECT_PREFIX); it also names the stream. */
+  prefix: string;
+  name: string;
+  logger: Logger;
+}
+
+/** A relayed event's subject before the prefix: `events.<service>.<event type>`. */
+export const relayedEventSubject = (service: string, type: string) => `events.${service}.${type}`;
+
+/** The one events stream of a deployment, e.g. `pneumatic_EVENTS` capturing `pneumatic.events.>`. */
+export const eventStreamName = (prefix: string) => `${prefix.replace(/[^A-Za-z0-9_-]/g, '_')}_EVENTS`;
+
+// Long enough that a relay restarted after a crash between publish and checkpoint republishes
+// inside it; projections stay idempotent beyond it (they apply monotonic updates).
+const duplicateWindow = nanos(10 * 60 * 1000);
+
+/**
+ * The durable side of NATS: one stream per deployment holding every event ever relayed, kept
+ * without age limit so asynchronous projections can be rebuilt by replaying it. Core NATS
+ * publishes on `events.>` (auth's user.registered) land in it too.
+ */
+export class EventStream {
+  private constructor(
+    private readonly nc: NatsConnection,
+    readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly options: JetStreamOptions,
+  ) {}
+
+  static async connect(options: JetStreamOptions): Promise<EventStream> {
+    const nc = await connect({ servers: options.url, name: `${options.name}-jetstream`, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+    const stream = new EventStream(nc, nc.jetstream(), await nc.jetstreamManager(), options);
+    await stream.ensure();
+    return stream;
+  }
+
+  get name(): string {
+    return eventStreamName(this.options.prefix);
+  }
+
+  subject(subject: string): string {
+    return `${this.options.prefix}.${subject}`;
+  }
+
+  get connected(): boolean {
+    return !this.nc.isClosed();
+  }
+
+  /** Creates the stream, or brings an existing one to this configuration (idempotent across replicas). */
+  private async ensure(): Promise<void> {
+    const config: Partial<StreamConfig> = {
+      name: this.name,
+      subjects: [this.subject('events.>')],
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      discard: DiscardPolicy.Old,
+      duplicate_window: duplicateWindow,
+    };
+    try {
+      await this.jsm.streams.add(config);
+    } catch (err) {
+      if (!/already in use/i.test(String(err))) throw err;
+      await this.jsm.streams.update(this.name, config);
+    }
+  }
+
+  /** Publishes one event and resolves with JetStream's acknowledgement; the id dedups republished copies. */
+  publish(subject: string, data: Uint8Array, eventId: string): Promise<PubAck> {
+    return this.js.publish(this.subject(subject), data, { msgID: eventId, expect: { streamName: this.name } });
+  }
+
+  /** An ordered consumer over `subject` (before the prefix) starting at stream sequence `fromSequence`. */
+  consumerFrom(subject: string, fromSequence: number): Promise<Consumer> {
+    return this.js.consumers.get(this.name, {
+      filterSubjects: this.subject(subject),
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: Math.max(1, fromSequence),
+    });
+  }
+
+  async messageCount(): Promise<number> {
+    return (await this.jsm.streams.info(this.name)).state.messages;
+  }
+
+  /** Removes the stream with everything in it: for test suites' cleanup, never for a deployment. */
+  async destroy(): Promise<void> {
+    await this.jsm.streams.delete(this.name).catch((err) => this.options.logger.warn({ err }, 'could not delete the events stream'));
+  }
+
+  async close(): Promise<void> {
+    if (!this.nc.isClosed()) await this.nc.drain();
+  }
+}

@@ -1,0 +1,190 @@
+import type { JsMsg } from 'nats';
+import type { Database, PoolClient } from './database';
+import type { RelayedEvent } from './event-relay';
+import type { EventStream } from './jetstream';
+import type { Logger } from './logger';
+
+/** A read model fed from the events stream, applied one event per transaction with its checkpoint. */
+export interface Projection {
+  name: string;
+  /** Subject filter before the prefix, e.g. `events.messages.>`. */
+  subject: string;
+  /**
+   * Applies one event; unknown types are ignored. Updates should be monotonic (compare seq,
+   * take the greatest) so a copy republished after the dedup window changes nothing.
+   */
+  apply(tx: PoolClient, event: RelayedEvent): Promise<void>;
+  /** Empties the projection's tables, for a rebuild. */
+  reset(tx: PoolClient): Promise<void>;
+}
+
+export interface ProjectionRunnerOptions {
+  db: Database;
+  stream: EventStream;
+  projection: Projection;
+  logger: Logger;
+  batchSize?: number;
+  standbyRetryMs?: number;
+}
+
+type Outcome = 'applied' | 'skipped' | 'reset';
+
+const decoder = new TextDecoder();
+
+/**
+ * Keeps one projection up to date. The checkpoint (last applied stream sequence) lives in the
+ * projection's own database and moves in the transaction that applies the event, so it is the
+ * truth: the runner reads the stream with an ordered consumer from the checkpoint on, and a
+ * redelivered or already-applied event is skipped. An advisory lock keeps one runner active per
+ * projection across replicas; a rebuild elsewhere (checkpoint set back) makes it start over.
+ */
+export class ProjectionRunner {
+  private stopped = false;
+  private running?: Promise<void>;
+
+  constructor(private readonly options: ProjectionRunnerOptions) {}
+
+  start(): void {
+    this.running ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running;
+  }
+
+  private async run(): Promise<void> {
+    const { db, logger, projection, standbyRetryMs = 2000 } = this.options;
+    const lock = `projection:${projection.name}`;
+    while (!this.stopped) {
+      let client: PoolClient | undefined;
+      let broken = false;
+      try {
+        client = await db.connect();
+        const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [lock]);
+        if (!rows[0]!.locked) {
+          client.release();
+          client = undefined;
+          await sleep(standbyRetryMs);
+          continue;
+        }
+        while (!this.stopped) await this.follow(client);
+        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [lock]);
+      } catch (err) {
+        broken = true;
+        logger.warn({ err, projection: projection.name }, 'projection failed; resuming from its checkpoint');
+        await sleep(1000);
+      } finally {
+        client?.release(broken);
+      }
+    }
+  }
+
+  /** Reads from the checkpoint on until stopped or until the checkpoint is set back by a rebuild. */
+  private async follow(client: PoolClient): Promise<void> {
+    const { stream, projection, batchSize = 100 } = this.options;
+    let expected = await readCheckpoint(client, projection.name);
+    const consumer = await stream.consumerFrom(projection.subject, expected + 1);
+    while (!this.stopped) {
+      const batch = await consumer.fetch({ max_messages: batchSize, expires: 1000 });
+      for await (const msg of batch) {
+        const outcome = await applyMessage(client, projection, msg, expected, this.options.logger);
+        if (outcome === 'reset') return;
+        expected = Math.max(expected, msg.seq);
+      }
+    }
+  }
+}
+
+/**
+ * Replays the stream into the projection until nothing is pending (the rebuild command's second
+ * half). Safe next to a live runner: both apply only events past the checkpoint, under its row lock.
+ */
+export async function catchUpProjection(options: Omit<ProjectionRunnerOptions, 'standbyRetryMs'>): Promise<number> {
+  const { db, stream, projection, logger, batchSize = 500 } = options;
+  const client = await db.connect();
+  try {
+    let applied = 0;
+    let expected = await readCheckpoint(client, projection.name);
+    const consumer = await stream.consumerFrom(projection.subject, expected + 1);
+    for (;;) {
+      let seen = 0;
+      const batch = await consumer.fetch({ max_messages: batchSize, expires: 1000 });
+      for await (const msg of batch) {
+        seen++;
+        if ((await applyMessage(client, projection, msg, expected, logger)) === 'applied') applied++;
+        expected = Math.max(expected, msg.seq);
+        if (msg.info.pending === 0) return applied;
+      }
+      if (seen === 0) return applied;
+    }
+  } finally {
+    client.release();
+  }
+}
+
+/** Empties a projection and sets its checkpoint back to the stream's start, in one transaction. */
+export async function resetProjection(db: Database, projection: Projection): Promise<void> {
+  const client = await db.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT DO NOTHING', [projection.name]);
+    await client.query('SELECT 1 FROM projection_checkpoints WHERE name = $1 FOR UPDATE', [projection.name]);
+    await projection.reset(client);
+    await client.query('UPDATE projection_checkpoints SET stream_sequence = 0, updated_at = now() WHERE name = $1', [projection.name]);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+async function applyMessage(client: PoolClient, projection: Projection, msg: JsMsg, expected: number, logger: Logger): Promise<Outcome> {
+  await client.query('BEGIN');
+  try {
+    const { rows } = await client.query<{ stream_sequence: string }>(
+      'SELECT stream_sequence FROM projection_checkpoints WHERE name = $1 FOR UPDATE',
+      [projection.name],
+    );
+    const checkpoint = Number(rows[0]!.stream_sequence);
+    if (checkpoint < expected) {
+      await client.query('ROLLBACK');
+      return 'reset';
+    }
+    if (msg.seq <= checkpoint) {
+      await client.query('ROLLBACK');
+      return 'skipped';
+    }
+    const event = decodeEvent(msg);
+    if (event) await projection.apply(client, event);
+    else logger.warn({ projection: projection.name, seq: msg.seq, subject: msg.subject }, 'skipped an event that is not a JSON envelope');
+    await client.query('UPDATE projection_checkpoints SET stream_sequence = $2, updated_at = now() WHERE name = $1', [
+      projection.name,
+      msg.seq,
+    ]);
+    await client.query('COMMIT');
+    return 'applied';
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
+function decodeEvent(msg: JsMsg): RelayedEvent | undefined {
+  try {
+    const event = JSON.parse(decoder.decode(msg.data)) as RelayedEvent;
+    return typeof event?.type === 'string' && typeof event.version === 'number' ? event : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function readCheckpoint(client: PoolClient, name: string): Promise<number> {
+  await client.query('INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT DO NOTHING', [name]);
+  const { rows } = await client.query<{ stream_sequence: string }>('SELECT stream_sequence FROM projection_checkpoints WHERE name = $1', [name]);
+  return Number(rows[0]!.stream_sequence);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

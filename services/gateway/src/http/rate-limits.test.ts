@@ -1,0 +1,22 @@
+import { isExempt, loginKey, rateVerdict } from './rate-limits';
+
+describe('rate limits', () => {
+  it('allows up to the limit and reports what is left', () => {
+    expect(rateVerdict(3, 1, 60_000, 1_000_000)).toEqual({ allowed: true, limit: 3, remaining: 2, resetAt: 1060, retryAfterSeconds: 60 });
+    expect(rateVerdict(3, 3, 500, 0)).toMatchObject({ allowed: true, remaining: 0, retryAfterSeconds: 1 });
+    expect(rateVerdict(3, 4, 1_500, 0)).toMatchObject({ allowed: false, remaining: 0, retryAfterSeconds: 2 });
+  });
+
+  it('exempts operations, docs and the web UI, and nothing else', () => {
+    for (const path of ['/', '/health', '/ready', '/metrics', '/docs', '/docs/assets/x.js', '/redoc', '/openapi.json', '/asyncapi.json', '/static/chat.html']) {
+      expect(isExempt(path)).toBe(true);
+    }
+    for (const path of ['/auth/login', '/users', '/healthz', '/docsx', '/conversations']) expect(isExempt(path)).toBe(false);
+  });
+
+  it('keys login attempts by lower-case name and address', () => {
+    expect(loginKey('Alice', '::1')).toBe('ratelimit:login:alice:::1');
+    expect(loginKey(undefined, '::1')).toBeNull();
+    expect(loginKey(42, '::1')).toBeNull();
+  });
+});

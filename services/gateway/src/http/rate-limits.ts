@@ -1,0 +1,141 @@
+import type { Logger, Redis } from '@pneumatic/platform';
+import type { Request, RequestHandler, Response } from 'express';
+import { callerOf } from './authenticate';
+
+export interface RateLimitSettings {
+  windowSeconds: number;
+  perIp: number;
+  perUser: number;
+  loginAttempts: number;
+  loginWindowSeconds: number;
+}
+
+/** Where a window stands after one more hit. */
+export interface RateVerdict {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  /** Unix time (seconds) at which the window resets. */
+  resetAt: number;
+  retryAfterSeconds: number;
+}
+
+export function rateVerdict(limit: number, count: number, ttlMs: number, nowMs: number): RateVerdict {
+  return {
+    allowed: count <= limit,
+    limit,
+    remaining: Math.max(0, limit - count),
+    resetAt: Math.ceil((nowMs + ttlMs) / 1000),
+    retryAfterSeconds: Math.max(1, Math.ceil(ttlMs / 1000)),
+  };
+}
+
+const exemptPrefixes = ['/health', '/ready', '/metrics', '/docs', '/redoc', '/openapi.json', '/asyncapi.json', '/static'];
+
+/** Operational endpoints, docs and the web UI are never limited. */
+export const isExempt = (path: string): boolean =>
+  path === '/' || exemptPrefixes.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
+
+/** The key of a login limit: one name from one address, so a victim cannot be locked out from elsewhere. */
+export const loginKey = (username: unknown, ip: string): string | null =>
+  typeof username === 'string' && username.length > 0 ? `ratelimit:login:${username.toLowerCase().slice(0, 128)}:${ip}` : null;
+
+// A fixed window per key, counted atomically so every gateway replica shares it.
+const hitScript = `
+local count = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {count, ttl}`;
+
+// Only an existing window is decremented: DECR on an expired key would create one without a TTL.
+const refundScript = `if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('DECR', KEYS[1]) end return 0`;
+
+const warnIntervalMs = 30_000;
+
+/**
+ * Request limits kept in Redis: per client address on every non-exempt route, per user on
+ * authenticated ones, and a strict one on login attempts per username and address. While Redis
+ * is down they fail open (with a warning), so an outage of the limiter never stops the chat.
+ */
+export class RateLimiter {
+  private lastWarning = 0;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly settings: RateLimitSettings,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Limits every non-exempt request by client address. */
+  readonly perIp: RequestHandler = async (req, res, next) => {
+    if (isExempt(req.path)) return next();
+    const verdict = await this.hit(`ratelimit:ip:${clientIp(req)}`, this.settings.perIp, this.settings.windowSeconds);
+    if (verdict) showVerdict(res, verdict);
+    if (verdict && !verdict.allowed) return refuse(res, verdict, 'Too many requests');
+    next();
+  };
+
+  /** Authenticates with `authenticate`, then limits the caller by user id. */
+  perUser(authenticate: RequestHandler): RequestHandler {
+    return async (req, res, next) => {
+      await new Promise<void>((resolve, reject) => {
+        Promise.resolve(authenticate(req, res, (err?: unknown) => (err ? reject(err) : resolve()))).catch(reject);
+      });
+      const userId = callerOf(res).userId;
+      const verdict = await this.hit(`ratelimit:user:${userId}`, this.settings.perUser, this.settings.windowSeconds);
+      if (verdict) showVerdict(res, verdict);
+      if (verdict && !verdict.allowed) return refuse(res, verdict, 'Too many requests');
+      next();
+    };
+  }
+
+  /**
+   * Counts login attempts per username and address; a successful login gives its attempt back,
+   * so only failures accumulate. Runs after the body is parsed.
+   */
+  readonly loginAttempts: RequestHandler = async (req, res, next) => {
+    const key = loginKey((req.body as { username?: unknown } | undefined)?.username, clientIp(req));
+    if (!key) return next();
+    const verdict = await this.hit(key, this.settings.loginAttempts, this.settings.loginWindowSeconds);
+    if (verdict && !verdict.allowed) return refuse(res, verdict, 'Too many login attempts');
+    if (verdict) {
+      res.on('finish', () => {
+        if (res.statusCode < 400) void this.redis.eval(refundScript, 1, key).catch(() => undefined);
+      });
+    }
+    next();
+  };
+
+  private async hit(key: string, limit: number, windowSeconds: number): Promise<RateVerdict | null> {
+    try {
+      const [count, ttlMs] = (await this.redis.eval(hitScript, 1, key, String(windowSeconds * 1000))) as [number, number];
+      return rateVerdict(limit, count, ttlMs, Date.now());
+    } catch (err) {
+      if (Date.now() - this.lastWarning > warnIntervalMs) {
+        this.lastWarning = Date.now();
+        this.logger.warn({ err: (err as Error).message }, 'rate limiting unavailable (redis); requests pass unlimited');
+      }
+      return null;
+    }
+  }
+}
+
+const clientIp = (req: Request): string => req.ip ?? req.socket.remoteAddress ?? 'unknown';
+
+/** Shows the tightest of the limits a request passed through. */
+function showVerdict(res: Response, verdict: RateVerdict): void {
+  const shown = res.locals.rateLimit as RateVerdict | undefined;
+  if (shown && shown.remaining <= verdict.remaining) return;
+  res.locals.rateLimit = verdict;
+  res.setHeader('X-RateLimit-Limit', String(verdict.limit));
+  res.setHeader('X-RateLimit-Remaining', String(verdict.remaining));
+  res.setHeader('X-RateLimit-Reset', String(verdict.resetAt));
+}
+
+function refuse(res: Response, verdict: RateVerdict, what: string): void {
+  res.setHeader('Retry-After', String(verdict.retryAfterSeconds));
+  res.status(429).json({ detail: `${what}; retry after ${verdict.retryAfterSeconds} s`, code: 'rate_limited' });
+}

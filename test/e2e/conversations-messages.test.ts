@@ -1,0 +1,142 @@
+/**
+ * Conversations, members, messages, reactions and read receipts over the public HTTP API, and a
+ * storm of retries of one message through two gateways, against the real service processes.
+ */
+import { createTestContext, startTestStack, TestSocket, waitFor, type TestContext, type TestStack } from '@pneumatic/testkit';
+import { randomUUID } from 'node:crypto';
+
+let ctx: TestContext;
+let stack: TestStack;
+const tokens = new Map<string, string>();
+const ids = new Map<string, string>();
+
+beforeAll(async () => {
+  ctx = await createTestContext('e2e_conv_msgs');
+  stack = await startTestStack(ctx.env);
+  for (const username of ['alice', 'bob', 'carol', 'mallory']) {
+    const signup = await fetch(`${stack.url(0)}/auth/signup`, post({ username, password: 'correct-horse' }));
+    ids.set(username, (await signup.json()).id);
+    const login = await fetch(`${stack.url(0)}/auth/login`, post({ username, password: 'correct-horse' }));
+    tokens.set(username, (await login.json()).access_token);
+  }
+}, 90_000);
+
+afterAll(async () => {
+  if (process.env.TEST_SHOW_LOGS) console.log(stack?.logs());
+  await stack?.stop();
+  await ctx?.cleanup();
+});
+
+function post(body: unknown, method = 'POST'): RequestInit {
+  return { method, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) };
+}
+
+/** An authenticated request as `user` through gateway `gateway`. */
+async function api(user: string, path: string, init: RequestInit = {}, gateway = 0): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${stack.url(gateway)}${path}`, {
+    ...init,
+    headers: { ...(init.headers as Record<string, string>), Authorization: `Bearer ${tokens.get(user)}` },
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+describe('conversations and members', () => {
+  it('adds members to a group, refuses a direct conversation, and lets members leave or remove', async () => {
+    const group = await api('alice', '/conversations', post({ title: 'Team', member_ids: [ids.get('bob')] }));
+    expect(group.status).toBe(201);
+    const added = await api('bob', `/conversations/${group.body.id}/members`, post({ user_ids: [ids.get('carol')] }));
+    expect(added.status).toBe(200);
+    expect([...added.body.members].sort()).toEqual([ids.get('alice'), ids.get('bob'), ids.get('carol')].sort());
+    expect((await api('carol', `/conversations/${group.body.id}`)).status).toBe(200);
+
+    const direct = await api('alice', '/conversations', post({ title: '', member_ids: [ids.get('bob')] }));
+    expect(direct.body.kind).toBe('direct');
+    expect((await api('alice', `/conversations/${direct.body.id}/members`, post({ user_ids: [ids.get('carol')] }))).status).toBe(422);
+
+    expect((await api('alice', `/conversations/${group.body.id}/members/${ids.get('carol')}`, { method: 'DELETE' })).status).toBe(204);
+    const gone = await api('carol', `/conversations/${group.body.id}/messages`);
+    expect(gone).toMatchObject({ status: 403, body: { code: 'not_a_member' } });
+    expect(gone.body.detail).toContain('not a member');
+    expect((await api('bob', `/conversations/${group.body.id}/members/${ids.get('bob')}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await api('alice', `/conversations/${group.body.id}`)).body.members).toEqual([ids.get('alice')]);
+
+    expect((await api('mallory', `/conversations/${direct.body.id}`)).status).toBe(403);
+    expect((await api('alice', `/conversations/${randomUUID()}/members`, post({ user_ids: [ids.get('carol')] }))).status).toBe(404);
+    expect((await api('alice', `/conversations/${direct.body.id}/members`, post({ user_ids: [] }))).status).toBe(422);
+  });
+});
+
+describe('messages', () => {
+  let conversationId: string;
+  beforeAll(async () => {
+    conversationId = (await api('alice', '/conversations', post({ title: 'Chat', member_ids: [ids.get('bob')] }))).body.id;
+  });
+  const send = (user: string, content: string, messageId: string = randomUUID(), gateway = 0) =>
+    api(user, '/messages', post({ message_id: messageId, sender_id: ids.get(user), conversation_id: conversationId, content }), gateway);
+
+  it('edits by client message_id or server id, for the sender only', async () => {
+    const sent = await send('alice', 'helo', 'alice-1');
+    expect(sent.status).toBe(201);
+    const edited = await api('alice', '/messages/alice-1', post({ content: 'hello' }, 'PATCH'), 1);
+    expect(edited).toMatchObject({ status: 200, body: { id: sent.body.id, content: 'hello', edited_at: expect.any(String) } });
+    expect((await api('alice', `/messages/${sent.body.id}`, post({ content: 'hello!' }, 'PATCH'))).body.content).toBe('hello!');
+    expect((await api('bob', `/messages/${sent.body.id}`, post({ content: 'mine' }, 'PATCH'))).status).toBe(403);
+    expect((await api('mallory', `/messages/${sent.body.id}`, post({ content: 'x' }, 'PATCH'))).body).toMatchObject({ code: 'not_a_member' });
+    expect((await api('alice', `/messages/${sent.body.id}`, post({ content: 'x'.repeat(4001) }, 'PATCH'))).status).toBe(422);
+    expect((await api('alice', `/messages/${randomUUID()}`, post({ content: 'x' }, 'PATCH'))).status).toBe(404);
+    expect((await send('alice', '', randomUUID())).status).toBe(422);
+    expect((await send('mallory', 'hi', randomUUID())).status).toBe(403);
+  });
+
+  it('adds and removes reactions, answering with the message', async () => {
+    const { body: message } = await send('bob', 'react to me');
+    const added = await api('alice', `/messages/${message.id}/reactions`, post({ emoji: '👍' }));
+    expect(added).toMatchObject({ status: 200, body: { id: message.id, reactions: { '👍': [ids.get('alice')] } } });
+    const removed = await api('alice', `/messages/${message.id}/reactions/${encodeURIComponent('👍')}`, { method: 'DELETE' }, 1);
+    expect(removed).toMatchObject({ status: 200, body: { reactions: {} } });
+    expect((await api('mallory', `/messages/${message.id}/reactions`, post({ emoji: '👎' }))).status).toBe(403);
+  });
+
+  it('tombstones a deleted message for everyone and keeps it deleted', async () => {
+    const { body: message } = await send('bob', 'regrettable');
+    expect((await api('alice', `/messages/${message.id}`, { method: 'DELETE' })).status).toBe(403);
+    const deleted = await api('bob', `/messages/${message.id}`, { method: 'DELETE' });
+    expect(deleted).toMatchObject({ status: 200, body: { id: message.id, content: '', deleted: true } });
+    const history = await api('alice', `/conversations/${conversationId}/messages?after_seq=${message.seq - 1}&limit=1`);
+    expect(history.body.messages[0]).toMatchObject({ id: message.id, content: '', deleted: true });
+    expect((await api('bob', `/messages/${message.id}`, post({ content: 'back' }, 'PATCH'))).status).toBe(409);
+  });
+
+  it('takes read receipts from members, moving forward only', async () => {
+    expect((await api('bob', `/conversations/${conversationId}/read`, post({ seq: 1 }))).status).toBe(204);
+    expect((await api('bob', `/conversations/${conversationId}/read`, post({ seq: 0 }))).status).toBe(204);
+    expect((await api('mallory', `/conversations/${conversationId}/read`, post({ seq: 1 }))).status).toBe(403);
+    expect((await api('bob', `/conversations/${randomUUID()}/read`, post({ seq: 1 }))).status).toBe(404);
+    expect((await api('bob', `/conversations/${conversationId}/read`, post({ seq: -1 }))).status).toBe(422);
+  });
+
+  it('stores one message for a storm of retries of one message_id through two gateways, over HTTP and WebSockets', async () => {
+    const messageId = `storm-${randomUUID()}`;
+    const sockets = await Promise.all([0, 1].map((g) => TestSocket.open(`${stack.wsUrl(g)}/ws?token=${tokens.get('alice')}`)));
+    try {
+      const frame = { type: 'message', message_id: messageId, conversation_id: conversationId, content: 'once' };
+      const http = Array.from({ length: 10 }, (_, i) => send('alice', 'once', messageId, i % 2));
+      for (let i = 0; i < 10; i++) sockets[i % 2]!.send(frame);
+      const replies = await Promise.all(http);
+      expect(replies.every((r) => r.status === 200 || r.status === 201)).toBe(true);
+      expect(new Set(replies.map((r) => r.body.id)).size).toBe(1);
+      for (const socket of sockets) await socket.next((f) => f.type === 'message' && (f.message as { message_id: string }).message_id === messageId, 10_000);
+      const stored = await waitFor('the storm to settle', async () => {
+        const page = await api('bob', `/conversations/${conversationId}/messages?limit=200`);
+        return page.body.messages.filter((m: { message_id: string }) => m.message_id === messageId);
+      });
+      expect(stored).toHaveLength(1);
+      expect(stored[0].id).toBe(replies[0]!.body.id);
+      const seqs = (await api('bob', `/conversations/${conversationId}/messages?limit=200`)).body.messages.map((m: { seq: number }) => m.seq);
+      expect(seqs).toEqual(seqs.map((_: number, i: number) => i + 1));
+    } finally {
+      sockets.forEach((s) => s.close());
+    }
+  });
+});

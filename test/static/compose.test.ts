@@ -1,0 +1,158 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { envReadBy, serviceNames, type ServiceName } from './env-shapes';
+
+const root = path.resolve(__dirname, '..', '..');
+const read = (file: string) => readFileSync(path.join(root, file), 'utf8');
+
+interface ComposeService {
+  image?: string;
+  build?: { context: string; dockerfile: string };
+  command?: string[];
+  environment?: Record<string, string | number | null>;
+  volumes?: string[];
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: { test: string[] };
+}
+
+const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, ComposeService>; volumes: Record<string, unknown> };
+const services = compose.services;
+/** The Pneumatic service a container runs, from its command (services/<name>/dist/main.js). */
+const pneumaticServiceOf = (service: ComposeService): ServiceName | undefined =>
+  service.command?.[0]?.match(/^services\/(\w+)\/dist\/main\.js$/)?.[1] as ServiceName | undefined;
+const hostOf = (url: string) => new URL(url).hostname;
+
+describe('docker-compose.yml', () => {
+  it('runs every Pneumatic service, with two gateways, from the one image built here', () => {
+    const running = Object.values(services).map(pneumaticServiceOf).filter(Boolean);
+    expect([...new Set(running)].sort()).toEqual([...serviceNames].sort());
+    expect(running.filter((s) => s === 'gateway')).toHaveLength(2);
+    for (const [name, service] of Object.entries(services)) {
+      const entry = pneumaticServiceOf(service);
+      if (!entry) continue;
+      expect({ name, image: service.image }).toEqual({ name, image: 'pneumatic:local' });
+      expect(existsSync(path.join(root, 'services', entry, 'src', 'main.ts'))).toBe(true);
+      expect(existsSync(path.join(root, service.build!.context, service.build!.dockerfile))).toBe(true);
+    }
+  });
+
+  it('pins every other image to a version', () => {
+    for (const [name, service] of Object.entries(services)) {
+      if (service.build) continue;
+      expect({ name, image: service.image }).toEqual({ name, image: expect.stringMatching(/^[\w./-]+:(?!latest$)[\w.-]+$/) });
+    }
+  });
+
+  it('depends only on services that exist, and waits for health only where a health check is defined', () => {
+    for (const [name, service] of Object.entries(services)) {
+      for (const [dependency, { condition }] of Object.entries(service.depends_on ?? {})) {
+        expect({ name, dependency, exists: dependency in services }).toEqual({ name, dependency, exists: true });
+        if (condition === 'service_healthy') expect({ dependency, healthcheck: Boolean(services[dependency]!.healthcheck) }).toEqual({ dependency, healthcheck: true });
+        else expect(condition).toBe('service_started');
+      }
+    }
+  });
+
+  it('health-checks the infrastructure and every Pneumatic service', () => {
+    for (const name of ['postgres', 'nats', 'redis', ...Object.keys(services).filter((n) => pneumaticServiceOf(services[n]!))]) {
+      expect({ name, healthcheck: Boolean(services[name]?.healthcheck) }).toEqual({ name, healthcheck: true });
+    }
+    expect(services.nats!.command).toContain('--jetstream');
+  });
+
+  it('mounts only files and volumes that exist', () => {
+    for (const [name, service] of Object.entries(services)) {
+      for (const volume of service.volumes ?? []) {
+        const source = volume.split(':')[0]!;
+        if (source.startsWith('./')) expect({ name, source, exists: existsSync(path.join(root, source)) }).toEqual({ name, source, exists: true });
+        else expect({ name, source, declared: source in compose.volumes }).toEqual({ name, source, declared: true });
+      }
+    }
+  });
+
+  it('sets every variable each service reads', () => {
+    const missing = Object.entries(services).flatMap(([name, service]) => {
+      const entry = pneumaticServiceOf(service);
+      const env = service.environment ?? {};
+      return entry ? envReadBy(entry).filter((key) => env[key] === undefined || env[key] === null).map((key) => `${name}: ${key}`) : [];
+    });
+    expect(missing).toEqual([]);
+  });
+
+  it('points service addresses at services in the file', () => {
+    for (const [name, service] of Object.entries(services)) {
+      if (!pneumaticServiceOf(service)) continue;
+      const env = service.environment ?? {};
+      for (const key of ['NATS_URL', 'DATABASE_URL', 'REDIS_URL', 'OTEL_EXPORTER_OTLP_ENDPOINT'] as const) {
+        if (typeof env[key] === 'string') expect({ name, key, host: hostOf(env[key] as string) in services }).toEqual({ name, key, host: true });
+      }
+    }
+  });
+
+  it('balances WebSockets across the gateways with nginx', () => {
+    const nginx = read('deploy/nginx/nginx.conf');
+    const upstreams = [...nginx.matchAll(/^\s*server\s+([\w-]+):(\d+)/gm)].map(([, host, port]) => ({ host, port: Number(port) }));
+    const gateways = Object.entries(services).filter(([, s]) => pneumaticServiceOf(s) === 'gateway');
+    expect(upstreams.map((u) => u.host).sort()).toEqual(gateways.map(([n]) => n).sort());
+    for (const { host, port } of upstreams) expect(Number(services[host!]!.environment!.PORT)).toBe(port);
+    expect(nginx).toMatch(/proxy_set_header Upgrade \$http_upgrade;/);
+    expect(nginx).toMatch(/proxy_set_header Connection \$connection_upgrade;/);
+    expect(nginx).toMatch(/proxy_http_version 1\.1;/);
+  });
+
+  it('has Prometheus scrape every Pneumatic container on the port that serves /metrics', () => {
+    const prometheus = parse(read('deploy/prometheus/prometheus.yml')) as { scrape_configs: { static_configs: { targets: string[] }[] }[] };
+    const targets = prometheus.scrape_configs.flatMap((c) => c.static_configs.flatMap((s) => s.targets));
+    const expected = Object.entries(services)
+      .filter(([, s]) => pneumaticServiceOf(s))
+      .map(([name, s]) => `${name}:${pneumaticServiceOf(s) === 'gateway' ? s.environment!.PORT : s.environment!.ADMIN_PORT}`);
+    expect(targets.sort()).toEqual(expected.sort());
+  });
+
+  it('sends traces through the collector to Jaeger', () => {
+    const collector = parse(read('deploy/otel-collector/config.yaml')) as {
+      exporters: Record<string, { endpoint: string }>;
+      service: { pipelines: { traces: { receivers: string[]; exporters: string[] } } };
+    };
+    const { traces } = collector.service.pipelines;
+    expect(traces.receivers).toEqual(['otlp']);
+    for (const exporter of traces.exporters) expect(collector.exporters[exporter]!.endpoint.split(':')[0]).toBe('jaeger');
+    expect(services.jaeger).toBeDefined();
+  });
+
+  it('provisions a Grafana dashboard whose panels use a provisioned data source and metrics the README lists', () => {
+    const datasources = parse(read('deploy/grafana/provisioning/datasources/prometheus.yaml')) as { datasources: { uid: string }[] };
+    const uids = datasources.datasources.map((d) => d.uid);
+    const dashboard = JSON.parse(read('deploy/grafana/dashboards/pneumatic-overview.json')) as {
+      panels: { title: string; targets: { expr: string; datasource: { uid: string } }[] }[];
+    };
+    const readme = read('README.md');
+    const titles = dashboard.panels.map((p) => p.title.toLowerCase()).join(' | ');
+    for (const topic of ['connections', 'messages per second', 'delivery latency', 'nats', 'postgres', 'projection lag']) expect(titles).toContain(topic);
+    for (const target of dashboard.panels.flatMap((p) => p.targets)) {
+      expect(uids).toContain(target.datasource.uid);
+      for (const [series] of target.expr.matchAll(/pneumatic_[a-z_]+/g)) {
+        const metric = series.replace(/_(bucket|sum|count)$/, '');
+        expect({ metric, listed: readme.includes(`\`${metric}\``) }).toEqual({ metric, listed: true });
+      }
+    }
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = read('Dockerfile');
+
+  it('copies only paths that exist', () => {
+    for (const [, sources] of dockerfile.matchAll(/^COPY (?!--from)(?:--\S+ )*(.+) \S+$/gm)) {
+      for (const source of sources!.split(' ')) expect({ source, exists: existsSync(path.join(root, source)) }).toEqual({ source, exists: true });
+    }
+  });
+
+  it('builds in one stage and runs as an unprivileged user in another', () => {
+    expect(dockerfile.match(/^FROM /gm)).toHaveLength(2);
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/npm prune --omit=dev/);
+    expect(dockerfile).toMatch(/^ENTRYPOINT \["node"\]$/m);
+  });
+});

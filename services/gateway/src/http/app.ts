@@ -49,9 +49,15 @@ export function createApp({ bus, verifier, logger, metrics, readiness, allowedOr
   const webUiHeaders = (res: express.Response) => {
     res.setHeader('Cache-Control', 'no-cache');
     res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Content-Security-Policy', "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
+    res.setHeader(
+      'Content-Security-Policy',
+      "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+    );
   };
-  app.get('/', (_req, res) => { webUiHeaders(res); res.sendFile(path.join(webUi, 'index.html')); });
+  app.get('/', (_req, res) => {
+    webUiHeaders(res);
+    res.sendFile(path.join(webUi, 'index.html'));
+  });
   app.use('/static', express.static(webUi, { index: false, setHeaders: webUiHeaders }));
 
   // Before body parsing, so oversized or malformed bodies count too.

@@ -1,0 +1,198 @@
+/**
+ * Faults under a steady load: the local stack (scripts/dist/stack.js, restarting what dies) over
+ * private Postgres, NATS and Redis, driven by real WebSocket clients. After each fault: every
+ * acknowledged message is stored exactly once and shown to every member client in seq order with
+ * no gap (after `sync`), every process is /ready again within the bound, the conversation
+ * summaries (a projection) catch up, and no send met silence or an unclear error.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { waitFor } from '@pneumatic/testkit';
+import { ChatLoad } from './harness/chat-load';
+import { checkDelivery, type PhaseCounts } from './harness/delivery-check';
+import { PrivateInfrastructure } from './harness/private-infrastructure';
+import { StackUnderTest, type ProcessName } from './harness/stack-under-test';
+
+jest.setTimeout(180_000);
+
+/** Every process must answer /ready 200 within this long after a fault ends (README documents it). */
+const readyBoundMs = 60_000;
+/** The summaries projection must show every stored message within this long after the check. */
+const projectionBoundMs = 30_000;
+const loadBeforeMs = 3_000;
+const loadAfterMs = 4_000;
+
+let infra: PrivateInfrastructure;
+let stack: StackUnderTest;
+let load: ChatLoad;
+
+interface FaultResult {
+  fault: string;
+  recoveryMs: number;
+  restarts: Partial<Record<ProcessName, number>>;
+  projectionCatchUpMs: number;
+  counts: PhaseCounts;
+  violations: string[];
+}
+const results: FaultResult[] = [];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+beforeAll(async () => {
+  infra = await PrivateInfrastructure.start();
+  stack = await StackUnderTest.start(infra);
+  load = await ChatLoad.create(stack.httpUrl(0), stack.wsUrls(), {
+    replyTimeoutMs: 20_000,
+    sendDeadlineMs: 90_000,
+    sendIntervalMs: Number(process.env.CHAOS_SEND_INTERVAL_MS ?? 300),
+  });
+}, 180_000);
+
+afterAll(async () => {
+  load?.close();
+  await stack?.stop();
+  await infra?.stop();
+  if (results.length === 0) return;
+  const file = path.resolve(__dirname, '..', '..', 'test-results', 'chaos-report.json');
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(results, null, 2));
+  console.log(
+    ['fault | recovery to /ready (ms) | restarts | acknowledged | stored | delivered/expected | lost | duplicated | retryable answers | socket lost | silent | projection caught up (ms)']
+      .concat(
+        results.map((r) =>
+          [
+            r.fault,
+            r.recoveryMs,
+            JSON.stringify(r.restarts),
+            r.counts.acknowledged,
+            r.counts.stored,
+            `${r.counts.delivered}/${r.counts.expectedDeliveries}`,
+            r.counts.lost,
+            r.counts.duplicated,
+            JSON.stringify(r.counts.retryableAnswers),
+            r.counts.socketLost,
+            r.counts.silent,
+            r.projectionCatchUpMs,
+          ].join(' | '),
+        ),
+      )
+      .join('\n'),
+  );
+}, 60_000);
+
+/** How long until every conversation's summary (GET /conversations) shows its last stored seq. */
+async function projectionCatchUp(stored: Map<string, number>): Promise<number> {
+  const started = Date.now();
+  await waitFor(
+    'conversation summaries to show every stored message',
+    async () => {
+      for (const c of load.conversations) {
+        const res = await fetch(`${stack.httpUrl(1)}/conversations/${c.id}`, { headers: { Authorization: `Bearer ${c.members[0]!.token}` } });
+        if (res.status !== 200) return false;
+        const { last_seq } = (await res.json()) as { last_seq: number };
+        if (last_seq !== stored.get(c.id)) return false;
+      }
+      return true;
+    },
+    projectionBoundMs,
+    250,
+  );
+  return Date.now() - started;
+}
+
+/**
+ * Runs the load, injects the fault, measures the time from `recoveryFrom` (returned by inject:
+ * when the fault ended) until every process is ready, keeps loading, then checks everything.
+ */
+async function underFault(fault: string, inject: () => Promise<number>): Promise<FaultResult> {
+  load.start(fault);
+  await sleep(loadBeforeMs);
+  const startsBefore = new Map(stack.starts);
+  const recoveryFrom = await inject();
+  await stack.allReady(readyBoundMs);
+  const recoveryMs = Date.now() - recoveryFrom;
+  await sleep(loadAfterMs);
+  await load.stop();
+  const report = await checkDelivery(stack.httpUrl(0), load, fault);
+  const projectionCatchUpMs = await projectionCatchUp(report.storedPerConversation);
+  const restarts: Partial<Record<ProcessName, number>> = {};
+  for (const [name, n] of stack.starts) if (n > (startsBefore.get(name) ?? 0)) restarts[name] = n - (startsBefore.get(name) ?? 0);
+  const result = { fault, recoveryMs, restarts, projectionCatchUpMs, counts: report.counts, violations: report.violations };
+  results.push(result);
+  return result;
+}
+
+function expectHealthy(result: FaultResult): void {
+  expect(result.violations).toEqual([]);
+  expect(result.counts.acknowledged).toBeGreaterThan(0);
+  expect(result.counts.lost).toBe(0);
+  expect(result.counts.duplicated).toBe(0);
+  expect(result.counts.delivered).toBe(result.counts.expectedDeliveries);
+  expect(result.counts.silent).toBe(0);
+  expect(result.counts.unclear).toEqual({});
+  expect(result.recoveryMs).toBeLessThan(readyBoundMs);
+}
+
+it('delivers everything under load with no fault (baseline)', async () => {
+  expectHealthy(await underFault('baseline', async () => Date.now()));
+});
+
+it('survives kill -9 of the messages service', async () => {
+  const result = await underFault('kill-messages', async () => {
+    const at = Date.now();
+    await stack.kill9('messages');
+    return at;
+  });
+  expectHealthy(result);
+  expect(result.restarts.messages).toBe(1);
+});
+
+it('survives kill -9 of a gateway: its clients reconnect to the other one and sync', async () => {
+  const result = await underFault('kill-gateway', async () => {
+    const at = Date.now();
+    await stack.kill9('gateway-1');
+    return at;
+  });
+  expectHealthy(result);
+  expect(result.restarts['gateway-1']).toBe(1);
+});
+
+it('survives a NATS restart', async () => {
+  expectHealthy(
+    await underFault('restart-nats', async () => {
+      const at = Date.now();
+      await infra.restartNats();
+      return at;
+    }),
+  );
+});
+
+it('survives a Redis restart', async () => {
+  expectHealthy(
+    await underFault('restart-redis', async () => {
+      const at = Date.now();
+      await infra.restartRedis();
+      return at;
+    }),
+  );
+});
+
+it('survives Postgres stopped for 10 seconds, answering sends meanwhile with retryable errors', async () => {
+  const result = await underFault('stop-postgres-10s', async () => {
+    await infra.stopPostgres('fast');
+    await sleep(10_000);
+    await infra.startPostgres();
+    return Date.now();
+  });
+  expectHealthy(result);
+});
+
+it('survives kill -9 of the process running the projections, mid-batch', async () => {
+  const result = await underFault('kill-projection-worker', async () => {
+    const at = Date.now();
+    await stack.kill9('conversations');
+    return at;
+  });
+  expectHealthy(result);
+  expect(result.restarts.conversations).toBe(1);
+});

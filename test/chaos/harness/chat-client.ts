@@ -1,0 +1,273 @@
+/**
+ * A well-behaved chat client on a real WebSocket, as shared/API.md asks clients to be: sends carry a
+ * client message_id and are retried with the SAME id on a retryable error, a reply timeout or a
+ * lost socket; a closed socket reconnects with backoff to any live gateway and `sync`s every
+ * conversation from the last seq it holds; messages are shown in seq order, a gap is held back and
+ * filled by `sync`, duplicates are dropped by id. It records everything the checker needs.
+ */
+import WebSocket from 'ws';
+
+export interface ChatUser {
+  id: string;
+  username: string;
+  token: string;
+}
+
+interface WireMessage {
+  id: string;
+  message_id: string;
+  conversation_id: string;
+  seq: number;
+  sender_id: string;
+}
+
+type Frame = { type: string; ref?: string | number; code?: string; message?: WireMessage; messages?: WireMessage[]; has_more?: boolean };
+
+/** Answers after which the same message_id is sent again. Anything else is the client's own fault. */
+export const retryableCodes = new Set(['unavailable', 'overloaded', 'rate_limited']);
+/** Codes that end a send: the request itself was wrong. */
+const finalCodes = new Set(['invalid_json', 'invalid_frame', 'validation_error', 'unknown_type', 'not_a_member', 'not_found', 'forbidden', 'conflict', 'too_large']);
+
+export interface SendAttempt {
+  /** `ack`, an error code, `closed` (the socket went away) or `timeout` (no answer on an open socket). */
+  outcome: string;
+  at: number;
+}
+
+export interface SendRecord {
+  messageId: string;
+  conversationId: string;
+  phase: string;
+  attempts: SendAttempt[];
+  acked: boolean;
+}
+
+export interface ClientOptions {
+  replyTimeoutMs: number;
+  sendDeadlineMs: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class ChatClient {
+  /** Every message seen, by conversation and seq (the first id seen for that seq). */
+  readonly seen = new Map<string, Map<number, string>>();
+  /** What the user was shown: ids in seq order, index i holding seq i + 1. */
+  readonly shown = new Map<string, string[]>();
+  readonly sends: SendRecord[] = [];
+  readonly stats = { sessions: 0, duplicateFrames: 0, seqConflicts: 0, liveOutOfOrder: 0, liveGaps: 0 };
+  readonly violations: string[] = [];
+
+  private ws: WebSocket | undefined;
+  private open = false;
+  private stopped = false;
+  private gateway: number;
+  private backoffMs = 200;
+  private readonly held = new Map<string, Map<number, string>>();
+  private readonly acked = new Set<string>();
+  private readonly errors = new Map<string, string>();
+  private readonly replies = new Map<string, Frame>();
+  private readonly syncing = new Set<string>();
+  /** Last live seq per conversation in the current session: live frames must come in order. */
+  private liveLast = new Map<string, number>();
+  private waiters: (() => void)[] = [];
+  private refs = 0;
+
+  constructor(
+    readonly label: string,
+    readonly user: ChatUser,
+    readonly conversations: string[],
+    private readonly urls: string[],
+    startGateway: number,
+    private readonly options: ClientOptions,
+  ) {
+    this.gateway = startGateway;
+    for (const c of conversations) {
+      this.seen.set(c, new Map());
+      this.shown.set(c, []);
+      this.held.set(c, new Map());
+    }
+  }
+
+  connect(): Promise<boolean> {
+    this.dial();
+    return this.until(() => this.open, 20_000);
+  }
+
+  get connected(): boolean {
+    return this.open;
+  }
+
+  /** How many messages of the conversation are shown, in order from seq 1. */
+  shownCount(conversationId: string): number {
+    return this.shown.get(conversationId)!.length;
+  }
+
+  close(): void {
+    this.stopped = true;
+    this.ws?.close();
+    this.wake();
+  }
+
+  /** Sends one message, retrying with the same id until acknowledged or the deadline passes. */
+  async send(messageId: string, conversationId: string, content: string, phase: string): Promise<SendRecord> {
+    const record: SendRecord = { messageId, conversationId, phase, attempts: [], acked: false };
+    this.sends.push(record);
+    const deadline = Date.now() + this.options.sendDeadlineMs;
+    for (let attempt = 1; Date.now() < deadline; attempt++) {
+      if (!(await this.until(() => this.open || this.acked.has(messageId), deadline - Date.now()))) break;
+      if (this.acked.has(messageId)) break;
+      const ws = this.ws!;
+      const ref = `${messageId}#${attempt}`;
+      if (!this.transmit(ws, { type: 'message', message_id: messageId, conversation_id: conversationId, content, ref })) continue;
+      await this.until(() => this.acked.has(messageId) || this.errors.has(ref) || this.ws !== ws, this.options.replyTimeoutMs);
+      const outcome = this.acked.has(messageId) ? 'ack' : (this.errors.get(ref) ?? (this.ws !== ws ? 'closed' : 'timeout'));
+      this.errors.delete(ref);
+      record.attempts.push({ outcome, at: Date.now() });
+      if (outcome === 'ack' || finalCodes.has(outcome)) break;
+      await sleep(Math.min(200 * 2 ** attempt, 2000) * (0.5 + Math.random()));
+    }
+    record.acked = this.acked.has(messageId);
+    return record;
+  }
+
+  /** Catches up every conversation to at least `expected` messages (the stored count), by `sync`. */
+  async catchUp(expected: Map<string, number>, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const behind = this.conversations.filter((c) => this.shownCount(c) < (expected.get(c) ?? 0));
+      if (behind.length === 0) return true;
+      if (Date.now() > deadline) return false;
+      if (this.open) await Promise.all(behind.map((c) => this.syncConversation(c, this.ws!)));
+      else await this.until(() => this.open, deadline - Date.now());
+    }
+  }
+
+  private dial(): void {
+    if (this.stopped) return;
+    const url = this.urls[this.gateway % this.urls.length]!;
+    const ws = new WebSocket(`${url}/ws?token=${this.user.token}`);
+    this.ws = ws;
+    ws.on('open', () => {
+      this.open = true;
+      this.backoffMs = 200;
+      this.stats.sessions++;
+      this.liveLast = new Map();
+      this.wake();
+      for (const c of this.conversations) void this.syncConversation(c, ws);
+    });
+    ws.on('message', (data) => this.receive(JSON.parse(data.toString()) as Frame));
+    ws.on('error', () => undefined); // 'close' follows
+    ws.on('close', () => {
+      if (this.ws !== ws) return;
+      this.open = false;
+      this.ws = undefined;
+      this.wake();
+      if (this.stopped) return;
+      // Try the other gateway next: the one we were on may be the one that died.
+      this.gateway++;
+      const delay = this.backoffMs * (0.5 + Math.random());
+      this.backoffMs = Math.min(this.backoffMs * 2, 3000);
+      setTimeout(() => this.dial(), delay);
+    });
+  }
+
+  private transmit(ws: WebSocket, frame: Record<string, unknown>): boolean {
+    if (ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(JSON.stringify(frame), () => undefined);
+    return true;
+  }
+
+  /** Asks for everything after what is shown, page by page, retrying while this socket lives. */
+  private async syncConversation(conversationId: string, ws: WebSocket): Promise<void> {
+    if (this.syncing.has(conversationId)) return;
+    this.syncing.add(conversationId);
+    try {
+      while (this.ws === ws && !this.stopped) {
+        const ref = `sync-${this.label}-${++this.refs}`;
+        if (!this.transmit(ws, { type: 'sync', conversation_id: conversationId, after_seq: this.shownCount(conversationId), ref })) return;
+        await this.until(() => this.replies.has(ref) || this.errors.has(ref) || this.ws !== ws, this.options.replyTimeoutMs);
+        const reply = this.replies.get(ref);
+        this.replies.delete(ref);
+        this.errors.delete(ref);
+        if (!reply) {
+          await sleep(500 + Math.random() * 500);
+          continue;
+        }
+        for (const m of reply.messages ?? []) this.accept(m);
+        if (!reply.has_more && this.held.get(conversationId)!.size === 0) return;
+      }
+    } finally {
+      this.syncing.delete(conversationId);
+    }
+  }
+
+  private receive(frame: Frame): void {
+    const ref = frame.ref === undefined ? undefined : String(frame.ref);
+    if (frame.type === 'error' && ref) this.errors.set(ref, frame.code ?? 'unknown');
+    else if (frame.type === 'sync' && ref) this.replies.set(ref, frame);
+    else if (frame.type === 'message' && frame.message) {
+      // A reply to a retried send (it carries our ref) comes straight back, outside the ordered feed.
+      if (ref === undefined) this.checkLiveOrder(frame.message);
+      this.accept(frame.message);
+    }
+    this.wake();
+  }
+
+  private checkLiveOrder(m: WireMessage): void {
+    const last = this.liveLast.get(m.conversation_id);
+    if (last !== undefined && m.seq <= last) {
+      this.stats.liveOutOfOrder++;
+      this.violations.push(`${this.label}: live seq ${m.seq} after ${last} in ${m.conversation_id}`);
+    } else if (last !== undefined && m.seq > last + 1) {
+      this.stats.liveGaps++;
+      this.violations.push(`${this.label}: live seq ${m.seq} after ${last} (gap) in ${m.conversation_id}`);
+    }
+    this.liveLast.set(m.conversation_id, Math.max(last ?? 0, m.seq));
+  }
+
+  private accept(m: WireMessage): void {
+    const seen = this.seen.get(m.conversation_id);
+    if (!seen) return;
+    if (m.sender_id === this.user.id) this.acked.add(m.message_id);
+    const earlier = seen.get(m.seq);
+    if (earlier !== undefined) {
+      if (earlier === m.id) this.stats.duplicateFrames++;
+      else {
+        this.stats.seqConflicts++;
+        this.violations.push(`${this.label}: seq ${m.seq} of ${m.conversation_id} was ${earlier}, now ${m.id}`);
+      }
+      return;
+    }
+    seen.set(m.seq, m.id);
+    const shown = this.shown.get(m.conversation_id)!;
+    const held = this.held.get(m.conversation_id)!;
+    held.set(m.seq, m.id);
+    while (held.has(shown.length + 1)) {
+      shown.push(held.get(shown.length + 1)!);
+      held.delete(shown.length);
+    }
+    for (const seq of held.keys()) if (seq <= shown.length) held.delete(seq);
+    if (held.size > 0 && this.ws && this.open) void this.syncConversation(m.conversation_id, this.ws);
+  }
+
+  /** Resolves true once `ready()` holds, false after `timeoutMs`. */
+  private async until(ready: () => boolean, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!ready()) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => (clearTimeout(timer), resolve()));
+      });
+    }
+    return true;
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+}

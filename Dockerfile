@@ -14,12 +14,14 @@ COPY services/conversations/package.json services/conversations/
 COPY services/gateway/package.json services/gateway/
 COPY services/messages/package.json services/messages/
 COPY services/presence/package.json services/presence/
-RUN npm ci --no-audit --no-fund
+COPY bench/package.json bench/
+# npm ci refuses this lockfile (it lists only this platform's optional packages), so install from it.
+RUN npm install --no-audit --no-fund
 COPY libs libs
 COPY services services
 RUN npx tsc -b libs/contracts libs/platform services/auth services/conversations services/gateway services/messages services/presence \
  && npm prune --omit=dev --no-audit --no-fund \
- && rm -rf libs/testkit node_modules/@pneumatic/testkit \
+ && rm -rf libs/testkit node_modules/@pneumatic/testkit bench node_modules/@pneumatic/bench \
  && rm -rf libs/*/src services/*/src libs/*/*.tsbuildinfo services/*/*.tsbuildinfo \
  && find libs/*/dist services/*/dist \( -name '*.map' -o -name '*.test.*' \) -delete
 

@@ -5,9 +5,8 @@
  */
 import { ensureDatabase } from '@pneumatic/platform';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { devSigningKey } from './dev-signing-key';
 
 const root = path.resolve(__dirname, '..', '..');
 const dataDir = path.join(root, '.data');
@@ -30,17 +29,6 @@ const specs: ProcessSpec[] = [
   { name: 'gateway-2', service: 'gateway', env: { PORT: String(basePort + 1), GATEWAY_ID: 'gateway-2' } },
 ];
 
-/** A signing key kept under .data/ so tokens survive a restart of the stack; production passes its own. */
-function signingKey(): string {
-  if (process.env.AUTH_SIGNING_KEY) return process.env.AUTH_SIGNING_KEY;
-  const file = path.join(dataDir, 'auth-signing-key.pem');
-  if (!existsSync(file)) {
-    mkdirSync(dataDir, { recursive: true });
-    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    writeFileSync(file, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
-  }
-  return readFileSync(file, 'utf8');
-}
 
 const children = new Map<string, ChildProcess>();
 let stopping = false;
@@ -68,7 +56,7 @@ function start(spec: ProcessSpec, sharedEnv: Record<string, string>, restarts = 
 async function main(): Promise<void> {
   const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/pneumatic';
   await ensureDatabase(databaseUrl);
-  const sharedEnv = { DATABASE_URL: databaseUrl, AUTH_SIGNING_KEY: signingKey() };
+  const sharedEnv = { DATABASE_URL: databaseUrl, AUTH_SIGNING_KEY: devSigningKey(dataDir) };
   for (const spec of specs) start(spec, sharedEnv);
   const stop = () => {
     if (stopping) return;

@@ -1,6 +1,7 @@
 import { DomainError, RpcFailure, describeZodError, type RpcContract } from '@pneumatic/contracts';
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Context, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
-import { connect, headers as natsHeaders, type MsgHdrs, type NatsConnection, type Subscription } from 'nats';
+import { connect, headers as natsHeaders, type MsgHdrs, type Subscription } from 'nats';
+import type { BusTransport } from './in-process-nats';
 
 export type { Subscription } from 'nats';
 import { z } from 'zod';
@@ -53,8 +54,8 @@ export class Bus {
   private isConnected = true;
 
   private constructor(
-    private readonly nc: NatsConnection,
-    private readonly options: BusOptions,
+    private readonly nc: BusTransport,
+    private readonly options: Omit<BusOptions, 'url'>,
   ) {}
 
   static async connect(options: BusOptions): Promise<Bus> {
@@ -64,7 +65,12 @@ export class Bus {
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
     });
-    const bus = new Bus(nc, options);
+    return Bus.over(nc, options);
+  }
+
+  /** A bus over a connection made elsewhere: the embedded mode's in-process broker. */
+  static over(transport: BusTransport, options: Omit<BusOptions, 'url'>): Bus {
+    const bus = new Bus(transport, options);
     void bus.logStatus();
     return bus;
   }

@@ -1,10 +1,10 @@
 import type { Database, PoolClient } from './database';
-import { EventStream, relayedEventSubject } from './jetstream';
+import { EventStream, relayedEventSubject, type EventLog } from './jetstream';
 import type { Logger } from './logger';
 
 export interface EventRelayOptions {
   db: Database;
-  stream: EventStream;
+  stream: EventLog;
   /** Names the relay's checkpoint, advisory lock and subjects (`events.<service>.<type>`). */
   service: string;
   logger: Logger;
@@ -193,4 +193,19 @@ export async function startEventRelay(options: {
       await stream.close();
     },
   };
+}
+
+/**
+ * Sets a relay back to the start of its event store, so it publishes every event again: for an
+ * events stream that does not outlive the process (the embedded mode's in-memory one).
+ */
+export async function replayRelayFromStart(db: Database, service: string): Promise<void> {
+  await db.query("UPDATE relay_checkpoints SET transaction_id = '0', position = 0, updated_at = now() WHERE name = $1", [`event-relay:${service}`]);
+}
+
+/** Starts a relay over an events stream made by the caller; the returned function stops it. */
+export function startRelay(options: EventRelayOptions): () => Promise<void> {
+  const relay = new EventRelay(options);
+  relay.start();
+  return () => relay.stop();
 }

@@ -44,48 +44,71 @@ export class StreamVersionConflict extends Error {
  * concurrent writers to one stream queue up instead of failing their optimistic check.
  */
 export async function lockStream(client: PoolClient, streamId: string): Promise<number> {
-  await client.query('INSERT INTO streams (stream_id, version) VALUES ($1, 0) ON CONFLICT DO NOTHING', [streamId]);
-  const { rows } = await client.query<{ version: number }>('SELECT version FROM streams WHERE stream_id = $1 FOR UPDATE', [
-    streamId,
-  ]);
-  return rows[0]!.version;
+  return (await lockStreams(client, [streamId])).get(streamId)!;
 }
 
 /**
- * Locks several streams at once, in id order (so concurrent callers cannot deadlock), and returns
- * their versions: two round trips however many streams.
+ * Locks several streams in one round trip, in id order (so concurrent callers cannot deadlock),
+ * and returns their versions. The no-op update is what takes the row lock, for new and existing
+ * streams alike.
  */
 export async function lockStreams(client: PoolClient, streamIds: string[]): Promise<Map<string, number>> {
-  await client.query('INSERT INTO streams (stream_id, version) SELECT unnest($1::uuid[]), 0 ON CONFLICT DO NOTHING', [streamIds]);
   const { rows } = await client.query<{ stream_id: string; version: number }>(
-    'SELECT stream_id, version FROM streams WHERE stream_id = ANY($1::uuid[]) ORDER BY stream_id FOR UPDATE',
-    [streamIds],
+    `INSERT INTO streams AS s (stream_id, version) SELECT id, 0 FROM unnest($1::uuid[]) AS id ORDER BY id
+     ON CONFLICT (stream_id) DO UPDATE SET version = s.version
+     RETURNING stream_id, version`,
+    [[...new Set(streamIds)].sort()],
   );
   return new Map(rows.map((r) => [r.stream_id, r.version]));
 }
 
+export interface StreamAppend {
+  streamId: string;
+  expectedVersion: number;
+  events: NewEvent[];
+}
+
 /** Appends events if the stream is still at `expectedVersion`; returns them as stored. */
-export async function appendToStream(
+export function appendToStream(
   client: PoolClient,
   streamId: string,
   expectedVersion: number,
   events: NewEvent[],
 ): Promise<StoredEvent[]> {
-  if (events.length === 0) return [];
+  return appendToStreams(client, [{ streamId, expectedVersion, events }]);
+}
+
+/**
+ * Appends to several streams in one go, each only if it is still at its expected version, in a
+ * fixed number of round trips however many streams: this is what makes group commit pay.
+ */
+export async function appendToStreams(client: PoolClient, appends: StreamAppend[]): Promise<StoredEvent[]> {
+  const moving = appends.filter((a) => a.events.length > 0);
+  if (moving.length === 0) return [];
+  const fresh = moving.filter((a) => a.expectedVersion === 0).map((a) => a.streamId);
+  if (fresh.length > 0) {
+    await client.query('INSERT INTO streams (stream_id, version) SELECT unnest($1::uuid[]), 0 ON CONFLICT DO NOTHING', [fresh]);
+  }
   const moved = await client.query(
-    `INSERT INTO streams AS s (stream_id, version) VALUES ($1, $3)
-     ON CONFLICT (stream_id) DO UPDATE SET version = $3 WHERE s.version = $2`,
-    [streamId, expectedVersion, expectedVersion + events.length],
+    `UPDATE streams s SET version = v.next
+     FROM unnest($1::uuid[], $2::int[], $3::int[]) AS v(id, expected, next)
+     WHERE s.stream_id = v.id AND s.version = v.expected`,
+    [moving.map((a) => a.streamId), moving.map((a) => a.expectedVersion), moving.map((a) => a.expectedVersion + a.events.length)],
   );
-  if (moved.rowCount !== 1) throw new StreamVersionConflict(streamId, expectedVersion);
-  const stored = events.map((event, i) => ({
-    ...event,
-    metadata: event.metadata ?? {},
-    eventId: randomUUID(),
-    streamId,
-    streamVersion: expectedVersion + i + 1,
-    createdAt: new Date(),
-  }));
+  if (moved.rowCount !== moving.length) {
+    throw new StreamVersionConflict(moving.map((a) => a.streamId).join(','), moving[0]!.expectedVersion);
+  }
+  const createdAt = new Date();
+  const stored: StoredEvent[] = moving.flatMap(({ streamId, expectedVersion, events }) =>
+    events.map((event, i) => ({
+      ...event,
+      metadata: event.metadata ?? {},
+      eventId: randomUUID(),
+      streamId,
+      streamVersion: expectedVersion + i + 1,
+      createdAt,
+    })),
+  );
   await client.query(
     `INSERT INTO events (event_id, stream_id, stream_version, type, schema_version, data, metadata, created_at)
      SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[], $8::timestamptz[])`,

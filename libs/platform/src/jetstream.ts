@@ -22,6 +22,31 @@ export interface JetStreamOptions {
   logger: Logger;
 }
 
+/** One message of an event log as a consumer sees it (a JetStream JsMsg has these fields). */
+export interface EventLogMessage {
+  seq: number;
+  subject: string;
+  data: Uint8Array;
+  info: { pending: number };
+}
+
+/** An ordered reader of an event log (a JetStream ordered consumer has this shape). */
+export interface EventLogConsumer {
+  fetch(options: { max_messages: number; expires: number }): Promise<AsyncIterable<EventLogMessage> | Iterable<EventLogMessage>>;
+}
+
+/**
+ * What relays and projections need of the events stream: JetStream in the distributed mode, an
+ * in-memory log in the embedded one (in-process-event-stream.ts).
+ */
+export interface EventLog {
+  /** Appends one event unless its id was appended already; resolves once stored. */
+  publish(subject: string, data: Uint8Array, eventId: string): Promise<{ seq: number; duplicate: boolean }>;
+  /** Reads `subject` (before the prefix, wildcards allowed) in order from stream sequence `fromSequence`. */
+  consumerFrom(subject: string, fromSequence: number): Promise<EventLogConsumer>;
+  close(): Promise<void>;
+}
+
 /** A relayed event's subject before the prefix: `events.<service>.<event type>`. */
 export const relayedEventSubject = (service: string, type: string) => `events.${service}.${type}`;
 
@@ -37,7 +62,7 @@ const duplicateWindow = nanos(10 * 60 * 1000);
  * without age limit so asynchronous projections can be rebuilt by replaying it. Core NATS
  * publishes on `events.>` (auth's user.registered) land in it too.
  */
-export class EventStream {
+export class EventStream implements EventLog {
   private constructor(
     private readonly nc: NatsConnection,
     readonly js: JetStreamClient,

@@ -1,14 +1,16 @@
 import { ConfigError } from './config';
 import type { Logger } from './logger';
 
-type Stop = () => Promise<unknown> | unknown;
+export type Stop = () => Promise<unknown> | unknown;
+/** Registers a stop step; steps run in reverse order of registration. */
+export type OnStop = (stop: Stop) => void;
 
 /**
  * Runs a service's start function and stops what it started, in reverse order, on SIGTERM or
  * SIGINT, within a deadline: a stuck dependency cannot keep a process from exiting.
  */
 export async function runService(
-  start: (onStop: (stop: Stop) => void) => Promise<{ logger: Logger; shutdownTimeoutMs: number }>,
+  start: (onStop: OnStop) => Promise<{ logger: Logger; shutdownTimeoutMs: number }>,
 ): Promise<void> {
   const stops: Stop[] = [];
   let started: { logger: Logger; shutdownTimeoutMs: number };

@@ -1,7 +1,6 @@
-import type { JsMsg } from 'nats';
 import type { Database, PoolClient } from './database';
 import type { RelayedEvent } from './event-relay';
-import type { EventStream } from './jetstream';
+import type { EventLog, EventLogMessage } from './jetstream';
 import type { Logger } from './logger';
 
 /** A read model fed from the events stream, applied one event per transaction with its checkpoint. */
@@ -20,7 +19,7 @@ export interface Projection {
 
 export interface ProjectionRunnerOptions {
   db: Database;
-  stream: EventStream;
+  stream: EventLog;
   projection: Projection;
   logger: Logger;
   batchSize?: number;
@@ -141,7 +140,7 @@ export async function resetProjection(db: Database, projection: Projection): Pro
   }
 }
 
-async function applyMessage(client: PoolClient, projection: Projection, msg: JsMsg, expected: number, logger: Logger): Promise<Outcome> {
+async function applyMessage(client: PoolClient, projection: Projection, msg: EventLogMessage, expected: number, logger: Logger): Promise<Outcome> {
   await client.query('BEGIN');
   try {
     const { rows } = await client.query<{ stream_sequence: string }>(
@@ -172,7 +171,7 @@ async function applyMessage(client: PoolClient, projection: Projection, msg: JsM
   }
 }
 
-function decodeEvent(msg: JsMsg): RelayedEvent | undefined {
+function decodeEvent(msg: EventLogMessage): RelayedEvent | undefined {
   try {
     const event = JSON.parse(decoder.decode(msg.data)) as RelayedEvent;
     return typeof event?.type === 'string' && typeof event.version === 'number' ? event : undefined;

@@ -13,19 +13,12 @@ import {
   portOf,
   startAdminServer,
 } from '@pneumatic/platform';
-import { z } from 'zod';
-import { OfflineSweeper } from './handlers/offline-sweeper';
-import { registerPresenceHandlers } from './handlers/presence-handlers';
+import { presenceEnv } from './config';
+import { startPresenceService } from './service';
 import { PresenceStore } from './store/presence-store';
 
 void runService(async (onStop) => {
-  const config = loadConfig({
-    ...commonEnv,
-    ...redisEnv,
-    PRESENCE_TTL_SECONDS: z.coerce.number().int().min(5).default(60),
-    PRESENCE_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(5),
-    PRESENCE_SWEEP_SECONDS: z.coerce.number().min(0.1).max(60).default(1),
-  });
+  const config = loadConfig({ ...commonEnv, ...redisEnv, ...presenceEnv });
   const logger = createLogger('presence', config.LOG_LEVEL);
   const metrics = createMetrics('presence');
   const redis = await connectRedis(config.REDIS_URL, config.REDIS_KEY_PREFIX, logger);
@@ -33,10 +26,7 @@ void runService(async (onStop) => {
   const bus = await Bus.connect({ url: config.NATS_URL, prefix: config.NATS_SUBJECT_PREFIX, name: 'presence', logger, metrics });
   onStop(() => bus.close());
   const store = new PresenceStore(redis, { ttlSeconds: config.PRESENCE_TTL_SECONDS, graceSeconds: config.PRESENCE_GRACE_SECONDS });
-  registerPresenceHandlers(bus, store, logger);
-  const sweeper = new OfflineSweeper(bus, store, logger);
-  sweeper.start(config.PRESENCE_SWEEP_SECONDS * 1000);
-  onStop(() => sweeper.stop());
+  startPresenceService({ config, logger, bus, store }, onStop);
   const admin = await startAdminServer(config.ADMIN_PORT, metrics, { nats: () => bus.connected, redis: () => isRedisReady(redis) });
   onStop(() => new Promise((resolve) => admin.close(resolve)));
   logger.info({ adminPort: portOf(admin) }, 'presence service started');

@@ -1,4 +1,4 @@
-import { isExempt, loginKey, rateVerdict } from './rate-limits';
+import { InMemoryRateCounter, isExempt, loginKey, rateVerdict } from './rate-limits';
 
 describe('rate limits', () => {
   it('allows up to the limit and reports what is left', () => {
@@ -18,5 +18,25 @@ describe('rate limits', () => {
     expect(loginKey('Alice', '::1')).toBe('ratelimit:login:alice:::1');
     expect(loginKey(undefined, '::1')).toBeNull();
     expect(loginKey(42, '::1')).toBeNull();
+  });
+});
+
+describe('in-memory rate counter', () => {
+  it('counts hits in a fixed window, refunds only inside it, and opens a new one after it', async () => {
+    let now = 0;
+    const counter = new InMemoryRateCounter(2, () => now);
+    expect(await counter.hit('a', 1000)).toEqual([1, 1000]);
+    now = 400;
+    expect(await counter.hit('a', 1000)).toEqual([2, 600]);
+    await counter.refund('a');
+    expect(await counter.hit('a', 1000)).toEqual([2, 600]);
+    now = 1000;
+    await counter.refund('a');
+    expect(await counter.hit('a', 1000)).toEqual([1, 1000]);
+    await counter.hit('b', 1000);
+    await counter.hit('c', 1000);
+    // Bounded at two windows: the oldest ('a') made room for 'c'.
+    expect(await counter.hit('c', 1000)).toEqual([2, 1000]);
+    expect(await counter.hit('a', 1000)).toEqual([1, 1000]);
   });
 });

@@ -40,6 +40,14 @@ export const isExempt = (path: string): boolean =>
 export const loginKey = (username: unknown, ip: string): string | null =>
   typeof username === 'string' && username.length > 0 ? `ratelimit:login:${username.toLowerCase().slice(0, 128)}:${ip}` : null;
 
+/** Fixed-window hit counts, shared by every gateway replica (Redis) or kept in this process (embedded mode). */
+export interface RateCounter {
+  /** Counts one hit in the key's window (opened by the first hit); returns the count and the ms left in the window. */
+  hit(key: string, windowMs: number): Promise<[count: number, ttlMs: number]>;
+  /** Gives one hit back, only while its window is still open. */
+  refund(key: string): Promise<void>;
+}
+
 // A fixed window per key, counted atomically so every gateway replica shares it.
 const hitScript = `
 local count = redis.call('INCR', KEYS[1])
@@ -53,10 +61,53 @@ return {count, ttl}`;
 // Only an existing window is decremented: DECR on an expired key would create one without a TTL.
 const refundScript = `if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('DECR', KEYS[1]) end return 0`;
 
+export const redisRateCounter = (redis: Redis): RateCounter => ({
+  hit: async (key, windowMs) => (await redis.eval(hitScript, 1, key, String(windowMs))) as [number, number],
+  refund: async (key) => void (await redis.eval(refundScript, 1, key)),
+});
+
+/** The same windows in a map, for the single-process embedded mode; at most `maxKeys` windows are kept. */
+export class InMemoryRateCounter implements RateCounter {
+  private readonly windows = new Map<string, { count: number; endsAt: number }>();
+
+  constructor(
+    private readonly maxKeys = 100_000,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  async hit(key: string, windowMs: number): Promise<[number, number]> {
+    const now = this.clock();
+    let window = this.windows.get(key);
+    if (!window || window.endsAt <= now) {
+      this.windows.delete(key);
+      this.makeRoom(now);
+      window = { count: 0, endsAt: now + windowMs };
+      this.windows.set(key, window);
+    }
+    window.count++;
+    return [window.count, window.endsAt - now];
+  }
+
+  async refund(key: string): Promise<void> {
+    const window = this.windows.get(key);
+    if (window && window.endsAt > this.clock()) window.count--;
+  }
+
+  /** Drops closed windows, then the oldest opened ones, so the map never passes its bound. */
+  private makeRoom(now: number): void {
+    if (this.windows.size < this.maxKeys) return;
+    for (const [key, window] of this.windows) if (window.endsAt <= now) this.windows.delete(key);
+    for (const key of this.windows.keys()) {
+      if (this.windows.size < this.maxKeys) break;
+      this.windows.delete(key);
+    }
+  }
+}
+
 const warnIntervalMs = 30_000;
 
 /**
- * Request limits kept in Redis: per client address on every non-exempt route, per user on
+ * Request limits kept in Redis (or in memory, embedded): per client address on every non-exempt route, per user on
  * authenticated ones, and a strict one on login attempts per username and address. While Redis
  * is down they fail open (with a warning), so an outage of the limiter never stops the chat.
  */
@@ -64,7 +115,7 @@ export class RateLimiter {
   private lastWarning = 0;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly counter: RateCounter,
     private readonly settings: RateLimitSettings,
     private readonly logger: Logger,
   ) {}
@@ -103,7 +154,7 @@ export class RateLimiter {
     if (verdict && !verdict.allowed) return refuse(res, verdict, 'Too many login attempts');
     if (verdict) {
       res.on('finish', () => {
-        if (res.statusCode < 400) void this.redis.eval(refundScript, 1, key).catch(() => undefined);
+        if (res.statusCode < 400) void this.counter.refund(key).catch(() => undefined);
       });
     }
     next();
@@ -111,7 +162,7 @@ export class RateLimiter {
 
   private async hit(key: string, limit: number, windowSeconds: number): Promise<RateVerdict | null> {
     try {
-      const [count, ttlMs] = (await this.redis.eval(hitScript, 1, key, String(windowSeconds * 1000))) as [number, number];
+      const [count, ttlMs] = await this.counter.hit(key, windowSeconds * 1000);
       return rateVerdict(limit, count, ttlMs, Date.now());
     } catch (err) {
       if (Date.now() - this.lastWarning > warnIntervalMs) {

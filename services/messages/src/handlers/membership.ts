@@ -1,12 +1,25 @@
-import { DomainError, contracts } from '@pneumatic/contracts';
+import { DomainError, MemberRemovedV1, contracts, conversationSubject } from '@pneumatic/contracts';
 import type { Bus, Logger } from '@pneumatic/platform';
+import type { MembershipCache } from '../domain/membership-cache';
 import { mentionedUsernames } from '../domain/mentions';
 
-/** Membership belongs to the conversations service: an unknown conversation is a 404, the rest a yes or no. */
-export async function isMember(bus: Bus, conversationId: string, userId: string): Promise<boolean> {
+/**
+ * Membership belongs to the conversations service: an unknown conversation is a 404, the rest a
+ * yes or no. Recent yeses come from the cache, which removal notices keep honest.
+ */
+export async function isMember(bus: Bus, conversationId: string, userId: string, cache?: MembershipCache): Promise<boolean> {
+  if (cache?.isKnownMember(conversationId, userId)) return true;
   const { exists, member } = await bus.call(contracts.conversationsMembership, { conversation_id: conversationId, user_id: userId });
   if (!exists) throw new DomainError('not_found', 'conversation not found');
+  if (member) cache?.confirm(conversationId, userId);
   return member;
+}
+
+/** Forgets cached memberships as soon as the conversations service announces a removal. */
+export function forgetRemovedMembers(bus: Bus, cache: MembershipCache) {
+  return bus.subscribe(conversationSubject('*', 'member_removed'), MemberRemovedV1, (event) =>
+    cache.forget(event.data.conversation.id, event.data.user_id),
+  );
 }
 
 const resolveTimeoutMs = 1000;
@@ -19,9 +32,10 @@ export async function senderAndMentions(
   bus: Bus,
   logger: Logger,
   { conversationId, senderId, content }: { conversationId: string; senderId: string; content: string },
+  cache?: MembershipCache,
 ): Promise<{ senderIsMember: boolean; mentions: string[] }> {
   const usernames = mentionedUsernames(content);
-  if (usernames.length === 0) return { senderIsMember: await isMember(bus, conversationId, senderId), mentions: [] };
+  if (usernames.length === 0) return { senderIsMember: await isMember(bus, conversationId, senderId, cache), mentions: [] };
   let members: string[];
   try {
     ({ members } = await bus.call(contracts.conversationsGet, { actor_id: senderId, conversation_id: conversationId }));

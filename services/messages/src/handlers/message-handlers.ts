@@ -2,10 +2,13 @@ import { DomainError, contracts, type Message } from '@pneumatic/contracts';
 import { commandMetadata, type Bus, type Logger } from '@pneumatic/platform';
 import { randomUUID } from 'node:crypto';
 import type { AppendResult, MessageStore, SendItem } from '../store/message-store';
-import { isMember, senderAndMentions } from './membership';
+import { MembershipCache } from '../domain/membership-cache';
+import { forgetRemovedMembers, isMember, senderAndMentions } from './membership';
 import { publishDeleted, publishEdited, publishReaction, publishRead, publishSent } from './realtime-notices';
 
 const queue = 'messages';
+/** How long a confirmed membership is trusted without asking again, should a removal notice be lost. */
+const membershipTrustMs = 10_000;
 
 export interface MessageHandlerDeps {
   bus: Bus;
@@ -17,14 +20,16 @@ export interface MessageHandlerDeps {
 
 /** Sends, changes, read receipts and history reads; membership is the conversations service's to answer. */
 export function registerMessageHandlers({ bus, store, appendMessage, logger }: MessageHandlerDeps) {
+  const memberships = new MembershipCache(membershipTrustMs);
   /** The message a client names, checked against the caller's membership of its conversation. */
   const messageFor = async (reference: string, actorId: string): Promise<{ message: Message; actorIsMember: boolean }> => {
     const message = await store.locate(reference, actorId);
     if (!message) throw new DomainError('not_found', 'message not found');
-    return { message, actorIsMember: await isMember(bus, message.conversation_id, actorId) };
+    return { message, actorIsMember: await isMember(bus, message.conversation_id, actorId, memberships) };
   };
 
   return [
+    forgetRemovedMembers(bus, memberships),
     bus.serve(
       contracts.messagesSend,
       async (req) => {
@@ -32,7 +37,7 @@ export function registerMessageHandlers({ bus, store, appendMessage, logger }: M
           conversationId: req.conversation_id,
           senderId: req.actor_id,
           content: req.content,
-        });
+        }, memberships);
         const result = await appendMessage({
           request: {
             conversationId: req.conversation_id,
@@ -53,7 +58,7 @@ export function registerMessageHandlers({ bus, store, appendMessage, logger }: M
     bus.serve(
       contracts.messagesHistory,
       async ({ actor_id, conversation_id, ...cursor }) => {
-        if (!(await isMember(bus, conversation_id, actor_id))) throw new DomainError('not_a_member', 'not a member of this conversation');
+        if (!(await isMember(bus, conversation_id, actor_id, memberships))) throw new DomainError('not_a_member', 'not a member of this conversation');
         return store.page(conversation_id, cursor);
       },
       { queue },
@@ -94,7 +99,7 @@ export function registerMessageHandlers({ bus, store, appendMessage, logger }: M
     bus.serve(
       contracts.messagesRead,
       async ({ actor_id, conversation_id, seq }) => {
-        const actorIsMember = await isMember(bus, conversation_id, actor_id);
+        const actorIsMember = await isMember(bus, conversation_id, actor_id, memberships);
         const command = { type: 'MarkRead' as const, actorId: actor_id, actorIsMember, seq, now: new Date() };
         const read = await store.markRead(conversation_id, command, commandMetadata(randomUUID()));
         if (read.moved) publishRead(bus, { conversation_id, user_id: actor_id, seq: read.seq });

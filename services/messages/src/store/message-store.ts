@@ -1,12 +1,14 @@
 import { DomainError, Id, type Message } from '@pneumatic/contracts';
 import {
   appendToStream,
+  appendToStreams,
   lockStream,
   lockStreams,
   withTransaction,
   type Database,
   type EventMetadata,
   type PoolClient,
+  type StreamAppend,
 } from '@pneumatic/platform';
 import { randomUUID } from 'node:crypto';
 import {
@@ -85,7 +87,7 @@ export class MessageStore {
         const key = sentKey(request.actorId, request.clientMessageId);
         if (!owner.has(key)) owner.set(key, request.conversationId);
       }
-      const stored: StoredMessageEvent[] = [];
+      const appends: StreamAppend[] = [];
       for (const conversationId of conversationIds) {
         let state = stateOf({ lastSeq: lastSeqs.get(conversationId) ?? 0, messages: originals.filter((m) => m.conversation_id === conversationId) });
         const decided: MessageStreamEvent[] = [];
@@ -105,9 +107,9 @@ export class MessageStore {
             outcomes[index] = { ok: false, error };
           }
         }
-        stored.push(...((await appendToStream(tx, conversationId, versions.get(conversationId)!, decided)) as StoredMessageEvent[]));
+        appends.push({ streamId: conversationId, expectedVersion: versions.get(conversationId)!, events: decided });
       }
-      await projectToHistory(tx, stored);
+      await projectToHistory(tx, (await appendToStreams(tx, appends)) as StoredMessageEvent[]);
       return outcomes;
     });
   }

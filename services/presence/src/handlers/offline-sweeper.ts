@@ -1,5 +1,5 @@
 import type { Bus, Logger } from '@pneumatic/platform';
-import type { PresenceStore } from '../store/presence-store';
+import type { PresenceLeases } from '../store/presence-store';
 import { publishStatus } from './status-publisher';
 
 /** Pages of due users handled per tick, so one tick stays bounded however many expire at once. */
@@ -17,7 +17,7 @@ export class OfflineSweeper {
 
   constructor(
     private readonly bus: Bus,
-    private readonly store: PresenceStore,
+    private readonly store: PresenceLeases,
     private readonly logger: Logger,
   ) {}
 

@@ -1,12 +1,12 @@
 import { PresenceConnected, PresenceDisconnected, PresenceHeartbeat, contracts, presenceSubjects } from '@pneumatic/contracts';
 import type { Bus, Logger } from '@pneumatic/platform';
-import type { Lease, PresenceStore } from '../store/presence-store';
+import type { Lease, PresenceLeases } from '../store/presence-store';
 import { publishStatus } from './status-publisher';
 
 const queue = 'presence';
 
 /** Gateways report connections; the store keeps leases and decides transitions; queries answer who is online. */
-export function registerPresenceHandlers(bus: Bus, store: PresenceStore, logger: Logger) {
+export function registerPresenceHandlers(bus: Bus, store: PresenceLeases, logger: Logger) {
   const failed = (what: string) => (err: unknown) => logger.warn({ err, what }, 'presence update failed');
   const renew = (leases: Lease[], what: string) =>
     void store

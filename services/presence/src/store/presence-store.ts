@@ -22,6 +22,9 @@ interface PresenceCommands {
   presenceOnline(due: string, ...users: string[]): Reply;
 }
 
+/** What the handlers and the sweeper need of a presence store: Redis's, or the embedded mode's in-memory one. */
+export type PresenceLeases = Pick<PresenceStore, 'renew' | 'release' | 'sweepOffline' | 'online'>;
+
 /** Redis round trips are bounded: a gateway's heartbeat of any size is applied this many leases at a time. */
 const leasesPerRoundTrip = 500;
 

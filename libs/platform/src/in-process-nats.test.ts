@@ -1,0 +1,112 @@
+import { DomainError } from '@pneumatic/contracts';
+import { z } from 'zod';
+import { Bus } from './bus';
+import { InMemoryEventStream } from './in-process-event-stream';
+import { InProcessNats, subjectMatches } from './in-process-nats';
+import { createLogger } from './logger';
+import { createMetrics } from './metrics';
+
+const logger = createLogger('test', 'silent');
+const metrics = createMetrics('test');
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+const all = async <T>(messages: AsyncIterable<T> | Iterable<T>) => {
+  const out: T[] = [];
+  for await (const m of messages) out.push(m);
+  return out;
+};
+
+describe('subject matching', () => {
+  it.each([
+    ['a.b.c', 'a.b.c', true],
+    ['a.*.c', 'a.x.c', true],
+    ['a.*', 'a.b.c', false],
+    ['a.>', 'a.b.c', true],
+    ['a.>', 'a', false],
+    ['a.b', 'a.b.c', false],
+  ])('%s against %s is %s', (pattern, subject, expected) => {
+    expect(subjectMatches(pattern.split('.'), subject.split('.'))).toBe(expected);
+  });
+});
+
+describe('in-process NATS', () => {
+  it('gives each message to one member of a queue group and to every plain subscriber', async () => {
+    const broker = new InProcessNats();
+    const heard: string[] = [];
+    for (const name of ['q1', 'q2']) broker.connect().subscribe('chat.x', { queue: 'workers', callback: () => heard.push(name) });
+    broker.connect().subscribe('chat.*', { callback: () => heard.push('plain') });
+    const publisher = broker.connect();
+    for (let i = 0; i < 10; i++) publisher.publish('chat.x', new Uint8Array());
+    await settle();
+    expect(heard.filter((h) => h === 'plain')).toHaveLength(10);
+    expect(heard.filter((h) => h !== 'plain')).toHaveLength(10);
+  });
+
+  it('stops delivering to a drained connection only', async () => {
+    const broker = new InProcessNats();
+    const heard: string[] = [];
+    const leaving = broker.connect();
+    leaving.subscribe('x', { callback: () => heard.push('leaving') });
+    broker.connect().subscribe('x', { callback: () => heard.push('staying') });
+    await leaving.drain();
+    broker.connect().publish('x', new Uint8Array());
+    await settle();
+    expect(heard).toEqual(['staying']);
+    expect(leaving.isClosed()).toBe(true);
+  });
+
+  it('rejects a request nobody serves at once, and one nobody answers after its timeout', async () => {
+    const broker = new InProcessNats();
+    const client = broker.connect();
+    await expect(client.request('nobody', new Uint8Array(), { timeout: 1000 })).rejects.toMatchObject({ code: '503' });
+    broker.connect().subscribe('silent', { callback: () => undefined });
+    await expect(client.request('silent', new Uint8Array(), { timeout: 50 })).rejects.toMatchObject({ code: 'TIMEOUT' });
+  });
+
+  it('carries the Bus API unchanged: typed calls, failures as DomainErrors, unavailable without a server', async () => {
+    const broker = new InProcessNats();
+    const options = { prefix: 'p', logger, metrics };
+    const server = Bus.over(broker.connect(), { ...options, name: 'server' });
+    const client = Bus.over(broker.connect(), { ...options, name: 'client' });
+    const echo = { subject: 'test.echo', request: z.object({ text: z.string() }), reply: z.object({ text: z.string() }) };
+    server.serve(echo, async ({ text }) => {
+      if (text === 'bad') throw new DomainError('conflict', 'no');
+      return { text: text.toUpperCase() };
+    }, { queue: 'test' });
+    expect(await client.call(echo, { text: 'hi' })).toEqual({ text: 'HI' });
+    await expect(client.call(echo, { text: 'bad' })).rejects.toMatchObject({ code: 'conflict' });
+    const events: unknown[] = [];
+    client.subscribe('chat.>', z.object({ n: z.number() }), (payload, subject) => events.push([subject, payload]));
+    server.publish('chat.room.1', { n: 1 });
+    server.publish('chat.room.1', { n: 'not a number' });
+    await client.flush();
+    expect(events).toEqual([['chat.room.1', { n: 1 }]]);
+    await server.close();
+    await expect(client.call(echo, { text: 'hi' })).rejects.toMatchObject({ code: 'unavailable' });
+    expect(client.connected).toBe(true);
+  });
+});
+
+describe('in-memory events stream', () => {
+  const bytes = (s: string) => new TextEncoder().encode(s);
+
+  it('drops a republished event id and reads a filtered subject in order from a sequence', async () => {
+    const stream = new InMemoryEventStream({ logger });
+    expect(await stream.publish('events.messages.sent', bytes('1'), 'a')).toEqual({ seq: 1, duplicate: false });
+    await stream.publish('events.user.registered', bytes('2'), 'b');
+    await stream.publish('events.messages.read', bytes('3'), 'c');
+    expect(await stream.publish('events.messages.sent', bytes('1'), 'a')).toEqual({ seq: 1, duplicate: true });
+    const consumer = await stream.consumerFrom('events.messages.>', 1);
+    const first = await all(await consumer.fetch({ max_messages: 1, expires: 10 }));
+    const rest = await all(await consumer.fetch({ max_messages: 10, expires: 10 }));
+    expect([...first, ...rest].map((m) => m.seq)).toEqual([1, 3]);
+    expect(rest.at(-1)!.info.pending).toBe(0);
+  });
+
+  it('wakes a waiting fetch when an event arrives', async () => {
+    const stream = new InMemoryEventStream({ logger });
+    const consumer = await stream.consumerFrom('events.>', 1);
+    const fetching = consumer.fetch({ max_messages: 10, expires: 10_000 });
+    await stream.publish('events.x.y', bytes('1'), 'a');
+    expect((await all(await fetching)).map((m) => m.seq)).toEqual([1]);
+  });
+});

@@ -1,0 +1,74 @@
+import { loadConfig, type Bus, type Logger, type Metrics, type OnStop, type ReadinessChecks } from '@pneumatic/platform';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AccessTokenVerifier } from './auth/access-tokens';
+import { gatewayEnv } from './config';
+import { ConnectionRegistry } from './domain/connection-registry';
+import { MemberDirectory } from './domain/member-directory';
+import { createApp } from './http/app';
+import { RateLimiter, type RateCounter } from './http/rate-limits';
+import { Fanout } from './realtime/fanout';
+import { createGatewayMetrics } from './realtime/gateway-metrics';
+import { PresenceReporter } from './realtime/presence-reporter';
+import { TypingRelay } from './realtime/typing-relay';
+import { RealtimeServer } from './realtime/websocket-server';
+
+export const loadGatewayConfig = (env: NodeJS.ProcessEnv = process.env) => loadConfig(gatewayEnv, env);
+export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
+
+export interface GatewayServiceDeps {
+  config: GatewayConfig;
+  logger: Logger;
+  metrics: Metrics;
+  bus: Bus;
+  /** Redis's counters across replicas, or in-memory ones embedded. */
+  rateCounter: RateCounter;
+  readiness: ReadinessChecks;
+}
+
+/** Serves HTTP and WebSockets on PORT; resolves with the port once listening. */
+export async function startGatewayService({ config, logger, metrics, bus, rateCounter, readiness }: GatewayServiceDeps, onStop: OnStop): Promise<number> {
+  const rateLimiter = new RateLimiter(rateCounter, {
+    windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
+    perIp: config.RATE_LIMIT_PER_IP,
+    perUser: config.RATE_LIMIT_PER_USER,
+    loginAttempts: config.RATE_LIMIT_LOGIN_ATTEMPTS,
+    loginWindowSeconds: config.RATE_LIMIT_LOGIN_WINDOW_SECONDS,
+  }, logger);
+
+  const verifier = new AccessTokenVerifier(bus, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE });
+  const registry = new ConnectionRegistry();
+  const directory = new MemberDirectory();
+  const fanout = new Fanout(bus, registry, directory, logger);
+  fanout.start();
+  onStop(() => fanout.stop());
+  const presence = new PresenceReporter(bus, registry, config.GATEWAY_ID);
+  presence.start(config.PRESENCE_HEARTBEAT_SECONDS * 1000);
+  onStop(() => presence.stop());
+
+  const app = createApp({ bus, verifier, logger, metrics, readiness, allowedOrigins: config.ALLOWED_ORIGINS, rateLimiter });
+  const server = createServer(app);
+  const realtime = new RealtimeServer({
+    bus,
+    verifier,
+    registry,
+    fanout,
+    presence,
+    logger,
+    metrics: createGatewayMetrics(metrics),
+    allowedOrigins: config.ALLOWED_ORIGINS,
+    maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES,
+    maxQueuedFrames: config.WS_MAX_QUEUED_FRAMES,
+    pingIntervalMs: config.WS_PING_INTERVAL_SECONDS * 1000,
+    directory,
+    typing: new TypingRelay(bus, config.WS_TYPING_EXPIRY_SECONDS * 1000),
+    framesPerSecond: config.WS_FRAMES_PER_SECOND,
+    frameBurst: config.WS_FRAME_BURST,
+    drainMs: config.WS_DRAIN_SECONDS * 1000,
+  });
+  realtime.attach(server);
+  await new Promise<void>((resolve) => server.listen(config.PORT, '0.0.0.0', resolve));
+  onStop(() => new Promise((resolve) => server.close(resolve)));
+  onStop(() => realtime.drain());
+  return (server.address() as AddressInfo).port;
+}

@@ -1,0 +1,33 @@
+import { migrate, replayRelayFromStart, startRelay, type Bus, type Database, type EventLog, type Logger, type OnStop } from '@pneumatic/platform';
+import path from 'node:path';
+import type { GroupCommitConfig } from './config';
+import { registerMessageHandlers } from './handlers/message-handlers';
+import { GroupCommit } from './store/group-commit';
+import { MessageStore } from './store/message-store';
+
+export const messagesSchema = 'messages';
+
+export interface MessagesServiceDeps {
+  config: GroupCommitConfig;
+  logger: Logger;
+  bus: Bus;
+  db: Database;
+  events: EventLog;
+  /** The events stream began empty (embedded mode): republish the whole store. */
+  replayEvents?: boolean;
+}
+
+/** Migrates, starts the relay, answers the RPCs; the same in its own process and embedded. */
+export async function startMessagesService({ config, logger, bus, db, events, replayEvents = false }: MessagesServiceDeps, onStop: OnStop) {
+  await migrate(db, messagesSchema, path.join(__dirname, '..', 'migrations'), { eventStore: true });
+  if (replayEvents) await replayRelayFromStart(db, messagesSchema);
+  onStop(startRelay({ db, stream: events, service: messagesSchema, logger }));
+  const store = new MessageStore(db);
+  const groupCommit = new GroupCommit(
+    store,
+    { maxBatch: config.MESSAGES_BATCH_MAX, windowMs: config.MESSAGES_BATCH_WINDOW_MS, maxQueued: config.MESSAGES_QUEUE_MAX },
+    logger,
+  );
+  const appendMessage = config.MESSAGES_GROUP_COMMIT === 'on' ? groupCommit.append.bind(groupCommit) : store.appendMessage.bind(store);
+  registerMessageHandlers({ bus, store, appendMessage, logger });
+}

@@ -4,7 +4,7 @@ import { round } from '../stats';
 import { Traffic } from '../traffic';
 
 /** One room of `groupSize` members; a few senders each wait for their echo, everyone receives. */
-export async function fanout(ctx: ScenarioContext, groupSize: number, senders = 4): Promise<ScenarioResult> {
+export async function fanout(ctx: ScenarioContext, groupSize: number, senders = 16): Promise<ScenarioResult> {
   const [room] = await populate(ctx.target, `f${groupSize}`, 1, groupSize);
   const traffic = new Traffic([room!]);
   const stopAt = Date.now() + ctx.durationSeconds * 1000;

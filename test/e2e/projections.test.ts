@@ -72,6 +72,7 @@ it('lists conversations with last message and unread count, newest activity firs
   expect((await runProjections('rebuild', 'conversation_summaries')).stdout).toMatch(/rebuilt from \d+ events/);
   expect((await runProjections('rebuild', 'history')).stdout).toMatch(/rebuilt from \d+ events/);
   expect((await runProjections('verify', 'history')).stdout).toMatch(/0 rows differ/);
+  expect((await runProjections('rebuild', 'user_directory')).stdout).toMatch(/user_directory: rebuilt from \d+ events and \d+ users listed by auth/);
   await waitFor('the rebuilt summaries to equal the live ones', async () => JSON.stringify(await list()) === JSON.stringify(before), 15_000);
 }, 60_000);
 

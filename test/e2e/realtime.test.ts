@@ -407,6 +407,27 @@ describe('backpressure', () => {
   });
 });
 
+describe('overload', () => {
+  it('answers frames that waited too long with overloaded, and stores exactly the ones it answered', async () => {
+    // A 1 ms bound: in a burst, every frame queued behind the first waits longer than that.
+    const gateway = await spawnService('gateway', { ...ctx.env, GATEWAY_ID: 'gateway-busy', WS_MAX_FRAME_WAIT_MS: '1' });
+    extraGateways.push(gateway);
+    const room = await createConversation(alice, 'Busy', [bob]);
+    const socket = await connect(alice, gateway);
+    const ids = Array.from({ length: 20 }, () => randomUUID());
+    for (const id of ids) socket.send({ type: 'message', message_id: id, conversation_id: room.id, content: `burst ${id}`, ref: id });
+    const answers = await Promise.all(
+      ids.map((id) => socket.next((f) => f.ref === id || (f.type === 'message' && (f.message as Message).message_id === id), 10_000)),
+    );
+    const refused = answers.filter((f) => f.type === 'error');
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.every((f) => f.code === 'overloaded')).toBe(true);
+    const stored = await (await fetch(`${stack.url(0)}/conversations/${room.id}/messages?limit=200`, json(undefined, alice.token, 'GET'))).json();
+    const acknowledged = answers.filter((f) => f.type === 'message').map((f) => (f.message as Message).message_id);
+    expect((stored.messages as Message[]).map((m) => m.message_id).sort()).toEqual(acknowledged.sort());
+  });
+});
+
 describe('liveness', () => {
   it('pings, and drops a socket that stops answering', async () => {
     const gateway = await spawnService('gateway', { ...ctx.env, GATEWAY_ID: 'gateway-pinger', WS_PING_INTERVAL_SECONDS: '0.5' });

@@ -22,6 +22,7 @@ export const gatewayEnv = {
   PRESENCE_HEARTBEAT_SECONDS: z.coerce.number().positive().default(20),
   WS_MAX_BUFFERED_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
   WS_MAX_QUEUED_FRAMES: z.coerce.number().int().positive().default(100),
+  WS_MAX_FRAME_WAIT_MS: z.coerce.number().int().positive().default(1000),
   WS_PING_INTERVAL_SECONDS: z.coerce.number().positive().default(30),
   WS_FRAMES_PER_SECOND: z.coerce.number().positive().default(20),
   WS_FRAME_BURST: z.coerce.number().int().positive().default(60),

@@ -59,6 +59,7 @@ export async function startGatewayService({ config, logger, metrics, bus, rateCo
     allowedOrigins: config.ALLOWED_ORIGINS,
     maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES,
     maxQueuedFrames: config.WS_MAX_QUEUED_FRAMES,
+    maxFrameWaitMs: config.WS_MAX_FRAME_WAIT_MS,
     pingIntervalMs: config.WS_PING_INTERVAL_SECONDS * 1000,
     directory,
     typing: new TypingRelay(bus, config.WS_TYPING_EXPIRY_SECONDS * 1000),

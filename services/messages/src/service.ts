@@ -2,6 +2,8 @@ import { migrate, replayRelayFromStart, startRelay, type Bus, type Database, typ
 import path from 'node:path';
 import type { GroupCommitConfig } from './config';
 import { registerMessageHandlers } from './handlers/message-handlers';
+import { startMessagesProjections } from './projections/start-projections';
+import { findUsersByName } from './projections/user-directory';
 import { GroupCommit } from './store/group-commit';
 import { MessageStore } from './store/message-store';
 
@@ -13,15 +15,16 @@ export interface MessagesServiceDeps {
   bus: Bus;
   db: Database;
   events: EventLog;
-  /** The events stream began empty (embedded mode): republish the whole store. */
+  /** The events stream began empty (embedded mode): republish the whole store and rebuild the user directory. */
   replayEvents?: boolean;
 }
 
-/** Migrates, starts the relay, answers the RPCs; the same in its own process and embedded. */
+/** Migrates, starts the relay and the user directory, answers the RPCs; the same in its own process and embedded. */
 export async function startMessagesService({ config, logger, bus, db, events, replayEvents = false }: MessagesServiceDeps, onStop: OnStop) {
   await migrate(db, messagesSchema, path.join(__dirname, '..', 'migrations'), { eventStore: true });
   if (replayEvents) await replayRelayFromStart(db, messagesSchema);
   onStop(startRelay({ db, stream: events, service: messagesSchema, logger }));
+  onStop(await startMessagesProjections(db, events, bus, logger, { rebuild: replayEvents }));
   const store = new MessageStore(db);
   const groupCommit = new GroupCommit(
     store,
@@ -29,5 +32,5 @@ export async function startMessagesService({ config, logger, bus, db, events, re
     logger,
   );
   const appendMessage = config.MESSAGES_GROUP_COMMIT === 'on' ? groupCommit.append.bind(groupCommit) : store.appendMessage.bind(store);
-  registerMessageHandlers({ bus, store, appendMessage, logger });
+  registerMessageHandlers({ bus, store, appendMessage, logger, directory: (names) => findUsersByName(db, names) });
 }

@@ -18,6 +18,11 @@ export interface SessionDeps {
   metrics: GatewayMetrics;
   /** Frames waiting to be handled on one socket; past it the client is told `rate_limited`. */
   maxQueuedFrames: number;
+  /**
+   * How long a frame may wait behind earlier ones; an older one is answered `overloaded` instead
+   * of being handled late, so what is admitted keeps a bounded latency under overload.
+   */
+  maxFrameWaitMs: number;
   /** Sustained frames per second one socket may send, and the burst above it. */
   framesPerSecond: number;
   frameBurst: number;
@@ -71,8 +76,14 @@ export class SocketSession {
   private enqueue(frame: ClientFrame): void {
     if (this.queued >= this.deps.maxQueuedFrames) return this.fail('rate_limited', 'too many frames in flight, slow down', frame.ref);
     this.queued++;
+    const arrivedAt = Date.now();
     this.queue = this.queue
-      .then(() => this.handle(frame))
+      .then(() => {
+        if (frame.type !== 'ping' && Date.now() - arrivedAt > this.deps.maxFrameWaitMs) {
+          throw new DomainError('overloaded', 'the server is busy; retry (the same message_id is safe)');
+        }
+        return this.handle(frame);
+      })
       .catch((err) => this.failWith(err, frame.ref))
       .finally(() => this.queued--);
   }

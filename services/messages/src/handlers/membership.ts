@@ -1,4 +1,4 @@
-import { DomainError, MemberRemovedV1, contracts, conversationSubject } from '@pneumatic/contracts';
+import { DomainError, MemberRemovedV1, contracts, conversationSubject, type User } from '@pneumatic/contracts';
 import type { Bus, Logger } from '@pneumatic/platform';
 import type { MembershipCache } from '../domain/membership-cache';
 import { mentionedUsernames } from '../domain/mentions';
@@ -24,13 +24,37 @@ export function forgetRemovedMembers(bus: Bus, cache: MembershipCache) {
 
 const resolveTimeoutMs = 1000;
 
+/** The users known under these (lower-case) names: the messages service's user directory projection. */
+export type UsernameDirectory = (usernames: string[]) => Promise<Pick<User, 'id' | 'username'>[]>;
+
+/**
+ * The ids of the users named, from the directory first; auth is asked only about names the
+ * directory lacks (a signup it has not projected yet). `@bob.` yields both `bob.` and `bob`; once
+ * `bob` is found, the punctuated variant needs no question either. If auth does not answer in
+ * time, the names the directory knew are still mentioned.
+ */
+async function resolveMentioned(bus: Bus, logger: Logger, directory: UsernameDirectory, usernames: string[]): Promise<string[]> {
+  const known = await directory(usernames);
+  const found = new Set(known.map((u) => u.username.toLowerCase()));
+  const missing = usernames.filter((name) => !found.has(name) && !found.has(name.replace(/[.-]+$/, '')));
+  if (missing.length === 0) return known.map((u) => u.id);
+  try {
+    const { users } = await bus.call(contracts.usersResolve, { usernames: missing }, resolveTimeoutMs);
+    return [...known, ...users].map((u) => u.id);
+  } catch (err) {
+    logger.warn({ err, names: missing.length }, 'could not resolve some mentions, sending without them');
+    return known.map((u) => u.id);
+  }
+}
+
 /**
  * The sender's membership and the members mentioned as `@username` (non-members are ignored).
- * Mentions are a courtesy: if auth cannot resolve names in time the message goes out without them.
+ * Mentions are a courtesy: if names cannot be resolved the message goes out without them.
  */
 export async function senderAndMentions(
   bus: Bus,
   logger: Logger,
+  directory: UsernameDirectory,
   { conversationId, senderId, content }: { conversationId: string; senderId: string; content: string },
   cache?: MembershipCache,
 ): Promise<{ senderIsMember: boolean; mentions: string[] }> {
@@ -44,8 +68,8 @@ export async function senderAndMentions(
     throw err;
   }
   try {
-    const { users } = await bus.call(contracts.usersResolve, { usernames }, resolveTimeoutMs);
-    return { senderIsMember: true, mentions: users.map((u) => u.id).filter((id) => members.includes(id)) };
+    const mentioned = await resolveMentioned(bus, logger, directory, usernames);
+    return { senderIsMember: true, mentions: mentioned.filter((id) => members.includes(id)) };
   } catch (err) {
     logger.warn({ err, conversationId }, 'could not resolve mentions, sending without them');
     return { senderIsMember: true, mentions: [] };

@@ -16,6 +16,7 @@ import path from 'node:path';
 import type { z } from 'zod';
 import { GroupCommit } from '../store/group-commit';
 import { MessageStore } from '../store/message-store';
+import { findUsersByName } from '../projections/user-directory';
 import { registerMessageHandlers } from './message-handlers';
 
 describe('message handlers (real Postgres and NATS)', () => {
@@ -79,7 +80,9 @@ describe('message handlers (real Postgres and NATS)', () => {
     );
     const store = new MessageStore(db);
     const groupCommit = new GroupCommit(store, { maxBatch: 50, windowMs: 5, maxQueued: 500 }, ctx.logger);
-    registerMessageHandlers({ bus, store, appendMessage: (item) => groupCommit.append(item), logger: ctx.logger });
+    // The directory stays empty here, so mentions take the fallback to the usersResolve stand-in.
+    const directory = (names: string[]) => findUsersByName(db, names);
+    registerMessageHandlers({ bus, store, appendMessage: (item) => groupCommit.append(item), logger: ctx.logger, directory });
     await bus.flush();
   });
   afterAll(async () => {

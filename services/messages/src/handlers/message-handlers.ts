@@ -3,7 +3,7 @@ import { commandMetadata, type Bus, type Logger } from '@pneumatic/platform';
 import { randomUUID } from 'node:crypto';
 import type { AppendResult, MessageStore, SendItem } from '../store/message-store';
 import { MembershipCache } from '../domain/membership-cache';
-import { forgetRemovedMembers, isMember, senderAndMentions } from './membership';
+import { forgetRemovedMembers, isMember, senderAndMentions, type UsernameDirectory } from './membership';
 import { publishDeleted, publishEdited, publishReaction, publishRead, publishSent } from './realtime-notices';
 
 const queue = 'messages';
@@ -16,10 +16,12 @@ export interface MessageHandlerDeps {
   /** Stores a send: batched with others (group commit) or in a transaction of its own. */
   appendMessage: (item: SendItem) => Promise<AppendResult>;
   logger: Logger;
+  /** Resolves mentioned @usernames without asking auth (the user directory projection). */
+  directory: UsernameDirectory;
 }
 
 /** Sends, changes, read receipts and history reads; membership is the conversations service's to answer. */
-export function registerMessageHandlers({ bus, store, appendMessage, logger }: MessageHandlerDeps) {
+export function registerMessageHandlers({ bus, store, appendMessage, logger, directory }: MessageHandlerDeps) {
   const memberships = new MembershipCache(membershipTrustMs);
   /** The message a client names, checked against the caller's membership of its conversation. */
   const messageFor = async (reference: string, actorId: string): Promise<{ message: Message; actorIsMember: boolean }> => {
@@ -33,7 +35,7 @@ export function registerMessageHandlers({ bus, store, appendMessage, logger }: M
     bus.serve(
       contracts.messagesSend,
       async (req) => {
-        const { senderIsMember, mentions } = await senderAndMentions(bus, logger, {
+        const { senderIsMember, mentions } = await senderAndMentions(bus, logger, directory, {
           conversationId: req.conversation_id,
           senderId: req.actor_id,
           content: req.content,

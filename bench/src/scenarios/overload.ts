@@ -32,7 +32,7 @@ export async function overload(ctx: ScenarioContext, servedPerSecond: number, us
       { what: 'acknowledged but not stored', target: '0', actual: String(Math.max(0, totals.acknowledged - stored)), pass: stored >= totals.acknowledged },
       { what: 'refusals that are not retryable', target: '0', actual: String(rejected - retryable), pass: rejected === retryable },
       { what: 'sends never answered', target: '0', actual: String(unanswered), pass: unanswered === 0 },
-      { what: 'admitted p99 bounded', target: '< 1000 ms', actual: `${latency.p99} ms`, pass: latency.p99 < 1000 },
+      { what: 'admitted p99 bounded', target: '< 2000 ms (gateway wait bound 1000 ms + handling)', actual: `${latency.p99} ms`, pass: latency.p99 < 2000 },
       { what: 'duplicated', target: '0', actual: String(totals.duplicated), pass: totals.duplicated === 0 },
     ],
   };

@@ -67,6 +67,9 @@ it('lists conversations with last message and unread count, newest activity firs
 
   expect(await fetch(`${api}/conversations/${older}/read`, post(alice.token, { seq: 2 })).then((r) => r.status)).toBe(204);
   await waitFor('the read to clear the unread count', async () => (await list())[0]?.unread_count === 0, 15_000);
+  const conversations = stack.services.find((s) => s.name === 'conversations')!;
+  const metrics = await (await fetch(`http://127.0.0.1:${conversations.port}/metrics`)).text();
+  expect(metrics).toMatch(/^pneumatic_projection_lag_seconds\{[^}]*projection="conversation_summaries"[^}]*\} [\d.e-]+$/m);
 
   const before = await list();
   expect((await runProjections('rebuild', 'conversation_summaries')).stdout).toMatch(/rebuilt from \d+ events/);

@@ -1,4 +1,5 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { projectionLag } from './projection';
 import { dbQueryDuration } from './telemetry';
 
 export interface Metrics {
@@ -13,6 +14,7 @@ export function createMetrics(service: string): Metrics {
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry });
   registry.registerMetric(dbQueryDuration);
+  registry.registerMetric(projectionLag);
   const rpcDuration = new Histogram({
     name: 'pneumatic_rpc_client_duration_seconds',
     help: 'Time from sending a NATS request to its reply, by subject and outcome',

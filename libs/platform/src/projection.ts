@@ -1,3 +1,4 @@
+import { Gauge } from 'prom-client';
 import type { Database, PoolClient } from './database';
 import type { RelayedEvent } from './event-relay';
 import type { EventLog, EventLogMessage } from './jetstream';
@@ -27,6 +28,14 @@ export interface ProjectionRunnerOptions {
 }
 
 type Outcome = 'applied' | 'skipped' | 'reset';
+
+/** Registered in every service's registry by createMetrics, like the database latency histogram. */
+export const projectionLag = new Gauge({
+  name: 'pneumatic_projection_lag_seconds',
+  help: 'How old the last event a projection applied was when it applied it',
+  labelNames: ['projection'] as const,
+  registers: [],
+});
 
 const decoder = new TextDecoder();
 
@@ -160,7 +169,10 @@ async function applyMessage(client: PoolClient, projection: Projection, msg: Eve
       return 'skipped';
     }
     const event = decodeEvent(msg);
-    if (event) await projection.apply(client, event);
+    if (event) {
+      await projection.apply(client, event);
+      projectionLag.set({ projection: projection.name }, Math.max(0, (Date.now() - Date.parse(event.time)) / 1000) || 0);
+    }
     else logger.warn({ projection: projection.name, seq: msg.seq, subject: msg.subject }, 'skipped an event that is not a JSON envelope');
     await client.query('UPDATE projection_checkpoints SET stream_sequence = $2, updated_at = now() WHERE name = $1', [
       projection.name,

@@ -3,7 +3,7 @@
  * (kill, restart, stop) never touch the machine's shared servers that other suites use.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +11,12 @@ import { promisify } from 'node:util';
 import { waitFor } from '@pneumatic/testkit';
 
 const run = promisify(execFile);
-const pgBin = '/usr/lib/postgresql/15/bin';
+/** The newest installed PostgreSQL's binaries (Debian keeps one folder per major version). */
+const pgBin = path.join(
+  '/usr/lib/postgresql',
+  readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a))[0] ?? '15',
+  'bin',
+);
 const natsServer = '/usr/sbin/nats-server';
 
 function portAnswers(port: number): Promise<boolean> {

@@ -4,16 +4,17 @@ import type { RelayedEvent } from './event-relay';
 import type { EventLog, EventLogMessage } from './jetstream';
 import type { Logger } from './logger';
 
-/** A read model fed from the events stream, applied one event per transaction with its checkpoint. */
+/** A read model fed from the events stream, applied in transactions that also move its checkpoint. */
 export interface Projection {
   name: string;
   /** Subject filter before the prefix, e.g. `events.messages.>`. */
   subject: string;
   /**
-   * Applies one event; unknown types are ignored. Updates should be monotonic (compare seq,
-   * take the greatest) so a copy republished after the dedup window changes nothing.
+   * Applies events in stream order (all that were waiting, in one transaction); unknown types are
+   * ignored. Updates should be monotonic (compare seq, take the greatest) so a copy republished
+   * after the dedup window changes nothing.
    */
-  apply(tx: PoolClient, event: RelayedEvent): Promise<void>;
+  apply(tx: PoolClient, events: RelayedEvent[]): Promise<void>;
   /** Empties the projection's tables, for a rebuild. */
   reset(tx: PoolClient): Promise<void>;
 }
@@ -94,12 +95,22 @@ export class ProjectionRunner {
     let expected = await readCheckpoint(client, projection.name);
     const consumer = await stream.consumerFrom(projection.subject, expected + 1);
     while (!this.stopped) {
+      let group: EventLogMessage[] = [];
+      const flush = async () => {
+        const outcome = await applyEvents(client, projection, group, expected, this.options.logger);
+        expected = Math.max(expected, group.at(-1)!.seq);
+        group = [];
+        return outcome;
+      };
       const batch = await consumer.fetch({ max_messages: batchSize, expires: 1000 });
       for await (const msg of batch) {
-        const outcome = await applyMessage(client, projection, msg, expected, this.options.logger);
-        if (outcome === 'reset') return;
-        expected = Math.max(expected, msg.seq);
+        group.push(msg);
+        // Events already waiting in the stream join one transaction; the last one available commits
+        // at once, so batching adds no delay when the stream is quiet.
+        if (msg.info.pending > 0 && group.length < batchSize) continue;
+        if ((await flush()).outcome === 'reset') return;
       }
+      if (group.length > 0 && (await flush()).outcome === 'reset') return;
     }
   }
 }
@@ -116,15 +127,16 @@ export async function catchUpProjection(options: Omit<ProjectionRunnerOptions, '
     let expected = await readCheckpoint(client, projection.name);
     const consumer = await stream.consumerFrom(projection.subject, expected + 1);
     for (;;) {
-      let seen = 0;
+      const group: EventLogMessage[] = [];
       const batch = await consumer.fetch({ max_messages: batchSize, expires: 1000 });
       for await (const msg of batch) {
-        seen++;
-        if ((await applyMessage(client, projection, msg, expected, logger)) === 'applied') applied++;
-        expected = Math.max(expected, msg.seq);
-        if (msg.info.pending === 0) return applied;
+        group.push(msg);
+        if (msg.info.pending === 0) break;
       }
-      if (seen === 0) return applied;
+      if (group.length === 0) return applied;
+      applied += (await applyEvents(client, projection, group, expected, logger)).applied;
+      expected = Math.max(expected, group.at(-1)!.seq);
+      if (group.at(-1)!.info.pending === 0) return applied;
     }
   } finally {
     client.release();
@@ -149,7 +161,17 @@ export async function resetProjection(db: Database, projection: Projection): Pro
   }
 }
 
-async function applyMessage(client: PoolClient, projection: Projection, msg: EventLogMessage, expected: number, logger: Logger): Promise<Outcome> {
+/**
+ * Applies events (in stream order) in one transaction with the checkpoint. Events at or below the
+ * checkpoint are skipped; a checkpoint below what this runner expected means a rebuild set it back.
+ */
+async function applyEvents(
+  client: PoolClient,
+  projection: Projection,
+  msgs: EventLogMessage[],
+  expected: number,
+  logger: Logger,
+): Promise<{ outcome: Outcome; applied: number }> {
   await client.query('BEGIN');
   try {
     // A projection is rebuildable and its checkpoint commits with its rows, so a crash that loses
@@ -162,24 +184,29 @@ async function applyMessage(client: PoolClient, projection: Projection, msg: Eve
     const checkpoint = Number(rows[0]!.stream_sequence);
     if (checkpoint < expected) {
       await client.query('ROLLBACK');
-      return 'reset';
+      return { outcome: 'reset', applied: 0 };
     }
-    if (msg.seq <= checkpoint) {
+    const fresh = msgs.filter((msg) => msg.seq > checkpoint);
+    if (fresh.length === 0) {
       await client.query('ROLLBACK');
-      return 'skipped';
+      return { outcome: 'skipped', applied: 0 };
     }
-    const event = decodeEvent(msg);
-    if (event) {
-      await projection.apply(client, event);
-      projectionLag.set({ projection: projection.name }, Math.max(0, (Date.now() - Date.parse(event.time)) / 1000) || 0);
+    const events: RelayedEvent[] = [];
+    for (const msg of fresh) {
+      const event = decodeEvent(msg);
+      if (event) events.push(event);
+      else logger.warn({ projection: projection.name, seq: msg.seq, subject: msg.subject }, 'skipped an event that is not a JSON envelope');
     }
-    else logger.warn({ projection: projection.name, seq: msg.seq, subject: msg.subject }, 'skipped an event that is not a JSON envelope');
+    if (events.length > 0) {
+      await projection.apply(client, events);
+      projectionLag.set({ projection: projection.name }, Math.max(0, (Date.now() - Date.parse(events.at(-1)!.time)) / 1000) || 0);
+    }
     await client.query('UPDATE projection_checkpoints SET stream_sequence = $2, updated_at = now() WHERE name = $1', [
       projection.name,
-      msg.seq,
+      fresh.at(-1)!.seq,
     ]);
     await client.query('COMMIT');
-    return 'applied';
+    return { outcome: 'applied', applied: fresh.length };
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;

@@ -9,7 +9,7 @@ import { createLogger } from './logger';
 import { createMetrics } from './metrics';
 
 const exporter = new InMemorySpanExporter();
-const provider = startTelemetry('telemetry-test', { exporter, env: {} });
+const provider = startTelemetry('telemetry-test', { exporter, env: {} })!;
 
 const echo = { subject: 'telemetry.echo', request: z.object({ text: z.string() }), reply: z.object({ text: z.string() }) };
 

@@ -59,7 +59,9 @@ let started: NodeTracerProvider | undefined;
  * instrumentations. Without an exporter, context still propagates across NATS and into log
  * lines; nothing leaves the process. Must run before `pg` is first required (see telemetry-preload).
  */
-export function startTelemetry(serviceName: string, { exporter, env = process.env }: TelemetryOptions = {}): NodeTracerProvider {
+export function startTelemetry(serviceName: string, { exporter, env = process.env }: TelemetryOptions = {}): NodeTracerProvider | undefined {
+  // The OpenTelemetry-standard switch: no spans, no propagation, no per-query cost.
+  if (env.OTEL_SDK_DISABLED === 'true') return undefined;
   if (started) return started;
   const target = exporter ?? (env.OTEL_EXPORTER_OTLP_ENDPOINT ? new OTLPTraceExporter() : undefined);
   const spanProcessors = [dbLatencyRecorder, ...(target ? [new BatchSpanProcessor(target, { maxQueueSize: 2048 })] : [])];

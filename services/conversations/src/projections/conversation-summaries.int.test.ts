@@ -11,10 +11,11 @@ import {
   resetProjection,
   withTransaction,
   type Database,
+  type PoolClient,
   type RelayedEvent,
 } from '@pneumatic/platform';
 import { createTestContext, waitFor, type TestContext } from '@pneumatic/testkit';
-import { applySummaryChange, conversationSummaries, summaryChangeOf } from './conversation-summaries';
+import { applySummaryChange, applySummaryChanges, conversationSummaries, summaryChangeOf, type SummaryChange } from './conversation-summaries';
 import { withSummaries } from './summary-view';
 
 /** The summaries projection over a real JetStream stream; the events stand in for the messages service's relay. */
@@ -132,4 +133,71 @@ describe('conversation summaries projection', () => {
       await tx.query('BEGIN'); // leave nothing behind; withTransaction commits an empty transaction
     });
   });
+
+  it('coalesces a batch of changes into the same rows as applying them one by one', async () => {
+    const [c1, c2, ann, ben] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    const sent = (conversationId: string, seq: number, sender: string): SummaryChange => ({
+      kind: 'sent',
+      conversationId,
+      message: {
+        id: randomUUID(),
+        message_id: `m${seq}`,
+        conversation_id: conversationId,
+        seq,
+        sender_id: sender,
+        sender_username: 'x',
+        content: `hello ${seq}`,
+        created_at: new Date(Date.UTC(2026, 0, 1, 0, 0, seq)).toISOString(),
+        edited_at: null,
+        deleted: false,
+        reactions: {},
+        mentions: [],
+      },
+    });
+    const idOf = (change: SummaryChange) => (change as Extract<SummaryChange, { kind: 'sent' }>).message.id;
+    const [c1Third, c2Second] = [sent(c1, 3, ann), sent(c2, 2, ann)];
+    // Each conversation's last change names the message sent just before it in the same batch.
+    const changes: SummaryChange[] = [
+      sent(c1, 1, ann),
+      sent(c1, 2, ben),
+      sent(c2, 1, ben),
+      { kind: 'read', conversationId: c1, userId: ann, seq: 2 },
+      { kind: 'edited', conversationId: c1, messageId: randomUUID(), content: 'not a summary', editedAt: new Date().toISOString() },
+      c1Third,
+      c2Second,
+      { kind: 'reaction', conversationId: c1, messageId: idOf(c1Third), emoji: '👍', userId: ben, action: 'add' },
+      { kind: 'deleted', conversationId: c2, messageId: idOf(c2Second) },
+    ];
+    const state = async (tx: PoolClient) => ({
+      summaries: (await tx.query('SELECT conversation_id, last_seq, last_message FROM conversation_summaries WHERE conversation_id = ANY($1) ORDER BY 1', [[c1, c2]])).rows,
+      cursors: (await tx.query('SELECT conversation_id, user_id, seq FROM read_cursors WHERE conversation_id = ANY($1) ORDER BY 1, 2', [[c1, c2]])).rows,
+    });
+    const oneByOne = await inRolledBackTransaction(async (tx) => {
+      for (const change of changes) await applySummaryChange(tx, change);
+      return state(tx);
+    });
+    const batched = await inRolledBackTransaction(async (tx) => {
+      await applySummaryChanges(tx, changes);
+      return state(tx);
+    });
+    expect(batched).toEqual(oneByOne);
+    expect(oneByOne.summaries).toMatchObject([
+      { conversation_id: expect.any(String), last_seq: expect.any(String) },
+      { conversation_id: expect.any(String), last_seq: expect.any(String) },
+    ]);
+    const byId = Object.fromEntries(batched.summaries.map((r) => [r.conversation_id, r.last_message]));
+    expect(byId[c1]).toMatchObject({ seq: 3, reactions: { '👍': [ben] } });
+    expect(byId[c2]).toMatchObject({ seq: 2, deleted: true, content: '' });
+  });
+
+  async function inRolledBackTransaction<T>(work: (tx: PoolClient) => Promise<T>): Promise<T> {
+    const client = await db.connect();
+    try {
+      await client.query('BEGIN');
+      return await work(client);
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
+  }
 });

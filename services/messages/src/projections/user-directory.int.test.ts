@@ -141,7 +141,7 @@ describe('user directory projection', () => {
     expect(fixtures.length).toBeGreaterThanOrEqual(1);
     await withTransaction(db, async (tx) => {
       for (const event of fixtures) {
-        await userDirectory(ctx.logger).apply(tx, event);
+        await userDirectory(ctx.logger).apply(tx, [event]);
         const { user: u } = event.data as { user: User };
         const { rows: [row] } = await tx.query('SELECT username, registered_at FROM user_directory WHERE user_id = $1', [u.id]);
         expect(row).toEqual({ username: u.username, registered_at: new Date(event.time) });

@@ -57,15 +57,17 @@ export function userDirectory(logger: Logger): Projection {
   return {
     name: 'user_directory',
     subject: eventSubjects.userRegistered,
-    async apply(tx, event) {
-      if (event.type !== 'user.registered') return;
-      const parsed = UserRegisteredV1.safeParse(event);
-      if (!parsed.success) {
-        // A malformed event would otherwise stop the projection for good; it is logged and passed.
-        logger.error({ err: parsed.error, eventId: event.id, version: event.version }, 'user directory skipped a malformed event');
-        return;
+    async apply(tx, events) {
+      for (const event of events) {
+        if (event.type !== 'user.registered') continue;
+        const parsed = UserRegisteredV1.safeParse(event);
+        if (!parsed.success) {
+          // A malformed event would otherwise stop the projection for good; it is logged and passed.
+          logger.error({ err: parsed.error, eventId: event.id, version: event.version }, 'user directory skipped a malformed event');
+          continue;
+        }
+        await upsertDirectoryUser(tx, parsed.data.data.user, parsed.data.time);
       }
-      await upsertDirectoryUser(tx, parsed.data.data.user, parsed.data.time);
     },
     async reset(tx) {
       await tx.query('TRUNCATE user_directory');

@@ -6,6 +6,7 @@ export const groupCommitEnv = {
   MESSAGES_BATCH_MAX: z.coerce.number().int().min(1).max(1000).default(100),
   MESSAGES_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(1000).default(2),
   MESSAGES_QUEUE_MAX: z.coerce.number().int().min(1).max(100_000).default(256),
+  MESSAGES_BATCHES_IN_FLIGHT: z.coerce.number().int().min(1).max(16).default(1),
 };
 
 export type GroupCommitConfig = z.infer<z.ZodObject<typeof groupCommitEnv>>;

@@ -28,7 +28,12 @@ export async function startMessagesService({ config, logger, bus, db, events, re
   const store = new MessageStore(db);
   const groupCommit = new GroupCommit(
     store,
-    { maxBatch: config.MESSAGES_BATCH_MAX, windowMs: config.MESSAGES_BATCH_WINDOW_MS, maxQueued: config.MESSAGES_QUEUE_MAX },
+    {
+      maxBatch: config.MESSAGES_BATCH_MAX,
+      windowMs: config.MESSAGES_BATCH_WINDOW_MS,
+      maxQueued: config.MESSAGES_QUEUE_MAX,
+      maxInFlight: config.MESSAGES_BATCHES_IN_FLIGHT,
+    },
     logger,
   );
   const appendMessage = config.MESSAGES_GROUP_COMMIT === 'on' ? groupCommit.append.bind(groupCommit) : store.appendMessage.bind(store);

@@ -79,7 +79,7 @@ describe('message handlers (real Postgres and NATS)', () => {
       { queue: 'auth' },
     );
     const store = new MessageStore(db);
-    const groupCommit = new GroupCommit(store, { maxBatch: 50, windowMs: 5, maxQueued: 500 }, ctx.logger);
+    const groupCommit = new GroupCommit(store, { maxBatch: 50, windowMs: 5, maxQueued: 500, maxInFlight: 2 }, ctx.logger);
     // The directory stays empty here, so mentions take the fallback to the usersResolve stand-in.
     const directory = (names: string[]) => findUsersByName(db, names);
     registerMessageHandlers({ bus, store, appendMessage: (item) => groupCommit.append(item), logger: ctx.logger, directory });

@@ -64,11 +64,11 @@ describe('group commit (real Postgres)', () => {
     expect(outcomes.map((o) => (o.ok ? undefined : (o.error as DomainError).code))).toEqual([undefined, 'not_a_member', 'conflict']);
   });
 
-  it('batches concurrent sends and keeps every seq once', async () => {
+  it.each([1, 3])('batches concurrent sends and keeps every seq once (%i batches in flight)', async (maxInFlight) => {
     const conversation = randomUUID();
-    const groupCommit = new GroupCommit(store, { maxBatch: 8, windowMs: 5, maxQueued: 100 }, ctx.logger);
+    const groupCommit = new GroupCommit(store, { maxBatch: 8, windowMs: 5, maxQueued: 100, maxInFlight }, ctx.logger);
     const results = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => groupCommit.append(item(conversation, `k${i % 30}`))),
+      Array.from({ length: 40 }, (_, i) => groupCommit.append(item(conversation, `k${maxInFlight}-${i % 30}`))),
     );
     expect(new Set(results.map((r) => r.message.id)).size).toBe(30);
     expect(results.filter((r) => !r.duplicate)).toHaveLength(30);
@@ -76,7 +76,7 @@ describe('group commit (real Postgres)', () => {
   });
 
   it('refuses sends beyond the queue bound as overloaded', async () => {
-    const groupCommit = new GroupCommit(store, { maxBatch: 2, windowMs: 5, maxQueued: 3 }, ctx.logger);
+    const groupCommit = new GroupCommit(store, { maxBatch: 2, windowMs: 5, maxQueued: 3, maxInFlight: 1 }, ctx.logger);
     const conversation = randomUUID();
     const settled = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => groupCommit.append(item(conversation, `q${i}`))));
     const refused = settled.filter((s) => s.status === 'rejected').map((s) => (s as PromiseRejectedResult).reason);

@@ -9,6 +9,8 @@ export interface GroupCommitOptions {
   windowMs: number;
   /** Sends waiting at most; past it a send is refused as `overloaded`. */
   maxQueued: number;
+  /** Batches committing at once: while one waits for its commit, the next is already being written. */
+  maxInFlight: number;
 }
 
 interface Waiting {
@@ -19,13 +21,14 @@ interface Waiting {
 
 /**
  * Batches concurrent sends into one transaction, so the cost of a commit (one fsync) is shared.
- * One batch commits at a time; sends arriving meanwhile form the next batch, so batches grow with
- * load and a lone send waits at most `windowMs`.
+ * At most `maxInFlight` batches commit at a time; sends arriving meanwhile form the next batch, so
+ * batches grow with load and a lone send waits at most `windowMs`. Concurrent batches stay correct
+ * because each locks its conversations' streams before reading their last seq.
  */
 export class GroupCommit {
   private queue: Waiting[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private committing = false;
+  private inFlight = 0;
 
   constructor(
     private readonly store: MessageStore,
@@ -39,21 +42,22 @@ export class GroupCommit {
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      if (this.committing) return;
-      if (this.queue.length >= this.options.maxBatch) void this.drain();
-      else this.timer ??= setTimeout(() => void this.drain(), this.options.windowMs);
+      // A batch that finishes takes what queued meanwhile, with no window.
+      if (this.inFlight >= this.options.maxInFlight) return;
+      if (this.queue.length >= this.options.maxBatch) this.dispatch();
+      else this.timer ??= setTimeout(() => this.dispatch(), this.options.windowMs);
     });
   }
 
-  private async drain(): Promise<void> {
+  private dispatch(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.committing) return;
-    this.committing = true;
-    try {
-      while (this.queue.length > 0) await this.commit(this.queue.splice(0, this.options.maxBatch));
-    } finally {
-      this.committing = false;
+    while (this.queue.length > 0 && this.inFlight < this.options.maxInFlight) {
+      this.inFlight++;
+      void this.commit(this.queue.splice(0, this.options.maxBatch)).finally(() => {
+        this.inFlight--;
+        if (this.queue.length > 0) this.dispatch();
+      });
     }
   }
 

@@ -1,4 +1,5 @@
 import type { Database, PoolClient } from './database';
+import { eventColumns, type EventRow } from './event-store';
 import { EventStream, relayedEventSubject, type EventLog } from './jetstream';
 import type { Logger } from './logger';
 
@@ -31,17 +32,8 @@ interface Checkpoint {
   position: string;
 }
 
-interface EventRow {
-  position: string;
+interface RelayRow extends EventRow {
   transaction_id: string;
-  event_id: string;
-  stream_id: string;
-  stream_version: number;
-  type: string;
-  schema_version: number;
-  data: unknown;
-  metadata: Record<string, unknown>;
-  created_at: Date;
 }
 
 const encoder = new TextEncoder();
@@ -81,12 +73,12 @@ export class EventRelay {
   async publishPending(client: PoolClient): Promise<number> {
     const { batchSize = 100 } = this.options;
     const checkpoint = (this.checkpoint ??= await readCheckpoint(client, this.name));
-    const { rows } = await client.query<EventRow>(
-      `SELECT position, transaction_id::text, event_id, stream_id, stream_version, type, schema_version, data, metadata, created_at
+    const { rows } = await client.query<RelayRow>(
+      `SELECT ${eventColumns}, transaction_id::text
        FROM events
        WHERE (transaction_id, position) > ($1::xid8, $2::bigint)
          AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-       ORDER BY transaction_id, position
+       ORDER BY transaction_id, events.position
        LIMIT $3`,
       [checkpoint.transactionId, checkpoint.position, batchSize],
     );
@@ -101,7 +93,7 @@ export class EventRelay {
     return rows.length;
   }
 
-  private publish(row: EventRow) {
+  private publish(row: RelayRow) {
     const event: RelayedEvent = {
       id: row.event_id,
       type: row.type,
@@ -110,7 +102,7 @@ export class EventRelay {
       stream_id: row.stream_id,
       stream_version: row.stream_version,
       data: row.data,
-      metadata: row.metadata,
+      metadata: { ...row.metadata },
     };
     const subject = relayedEventSubject(this.options.service, row.type);
     return this.options.stream.publish(subject, encoder.encode(JSON.stringify(event)), row.event_id);

@@ -126,9 +126,13 @@ export async function appendToStreams(client: PoolClient, appends: StreamAppend[
   return stored;
 }
 
-const eventColumns = 'position::text, event_id, stream_id, stream_version, type, schema_version, data, metadata, created_at';
+/**
+ * The columns of an events row, as `EventRow` holds them. `position` comes back as text, so an
+ * ORDER BY must name `events.position`: a bare `position` would sort the text alias.
+ */
+export const eventColumns = 'position::text, event_id, stream_id, stream_version, type, schema_version, data, metadata, created_at';
 
-interface EventRow {
+export interface EventRow {
   position: string;
   event_id: string;
   stream_id: string;
@@ -166,7 +170,7 @@ export async function readAllEvents(
   limit: number,
 ): Promise<{ events: StoredEvent[]; position: string | undefined }> {
   const { rows } = await client.query<EventRow>(
-    `SELECT ${eventColumns} FROM events WHERE position > $1 ORDER BY position LIMIT $2`,
+    `SELECT ${eventColumns} FROM events WHERE position > $1 ORDER BY events.position LIMIT $2`,
     [afterPosition, limit],
   );
   return { events: rows.map(toStoredEvent), position: rows.at(-1)?.position };

@@ -41,11 +41,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 beforeAll(async () => {
   infra = await PrivateInfrastructure.start();
   stack = await StackUnderTest.start(infra);
-  load = await ChatLoad.create(stack.httpUrl(0), stack.wsUrls(), {
-    replyTimeoutMs: 20_000,
-    sendDeadlineMs: 90_000,
-    sendIntervalMs: Number(process.env.CHAOS_SEND_INTERVAL_MS ?? 300),
-  });
+  load = await ChatLoad.againstStack(stack);
 }, 180_000);
 
 afterAll(async () => {

@@ -34,11 +34,7 @@ const mib = (bytes: number) => Math.round(bytes / 1024 / 1024);
 it(`holds memory and event-loop lag level for ${minutes} minutes under load`, async () => {
   infra = await PrivateInfrastructure.start();
   stack = await StackUnderTest.start(infra);
-  load = await ChatLoad.create(stack.httpUrl(0), stack.wsUrls(), {
-    replyTimeoutMs: 20_000,
-    sendDeadlineMs: 90_000,
-    sendIntervalMs: Number(process.env.CHAOS_SEND_INTERVAL_MS ?? 300),
-  });
+  load = await ChatLoad.againstStack(stack);
   const samples: ProcessSample[] = [];
   load.start('soak');
   const started = Date.now();

@@ -5,6 +5,7 @@
  */
 import { waitFor } from '@pneumatic/testkit';
 import { ChatClient, type ChatUser, type ClientOptions } from './chat-client';
+import type { StackUnderTest } from './stack-under-test';
 
 export interface ChatConversation {
   id: string;
@@ -62,6 +63,15 @@ export class ChatLoad {
     readonly clients: ChatClient[],
     private readonly sendIntervalMs: number,
   ) {}
+
+  /** The steady load the chaos and soak suites put on a stack (CHAOS_SEND_INTERVAL_MS sets its pace). */
+  static againstStack(stack: StackUnderTest): Promise<ChatLoad> {
+    return ChatLoad.create(stack.httpUrl(0), stack.wsUrls(), {
+      replyTimeoutMs: 20_000,
+      sendDeadlineMs: 90_000,
+      sendIntervalMs: Number(process.env.CHAOS_SEND_INTERVAL_MS ?? 300),
+    });
+  }
 
   static async create(api: string, wsUrls: string[], options: ClientOptions & { sendIntervalMs: number }): Promise<ChatLoad> {
     const run = Math.random().toString(36).slice(2, 8);

@@ -4,6 +4,9 @@ import { Id } from './models';
 
 /** Bodies and queries of the public HTTP API (shared/API.md), validated by the gateway. */
 
+/** Text that reaches Postgres: it cannot hold U+0000, so it is refused here instead of failing the write. */
+const text = () => z.string().regex(/^[^\u0000]*$/, 'must not contain the NUL character (U+0000)');
+
 export const Username = z
   .string()
   .min(limits.usernameMinChars)
@@ -16,21 +19,21 @@ export const Password = z.string().min(1).max(limits.passwordMaxChars);
 export const SignupBody = z.object({
   username: Username,
   password: Password,
-  full_name: z.string().trim().max(limits.fullNameMaxChars).nullish(),
+  full_name: text().trim().max(limits.fullNameMaxChars).nullish(),
 });
 
 export const LoginBody = z.object({
-  username: z.string().min(1).max(limits.usernameMaxChars * 4),
+  username: text().min(1).max(limits.usernameMaxChars * 4),
   password: Password,
 });
 
-export const RefreshBody = z.object({ refresh_token: z.string().min(1).max(4096) });
+export const RefreshBody = z.object({ refresh_token: text().min(1).max(4096) });
 
-export const Content = z.string().min(1).max(limits.contentMaxChars);
-export const ClientMessageId = z.string().min(1).max(limits.clientMessageIdMaxChars);
+export const Content = text().min(1).max(limits.contentMaxChars);
+export const ClientMessageId = text().min(1).max(limits.clientMessageIdMaxChars);
 
 export const CreateConversationBody = z.object({
-  title: z.string().trim().max(limits.titleMaxChars).default(''),
+  title: text().trim().max(limits.titleMaxChars).default(''),
   member_ids: z.array(Id).max(limits.groupMaxMembers - 1),
 });
 
@@ -46,7 +49,7 @@ export const PostConversationMessageBody = z.object({
   message_id: ClientMessageId.optional(),
 });
 
-export const Emoji = z.string().min(1).max(32);
+export const Emoji = text().min(1).max(32);
 
 export const EditMessageBody = z.object({ content: Content });
 export const ReactionBody = z.object({ emoji: Emoji });
@@ -63,9 +66,9 @@ export const HistoryQuery = z.object({
 export type HistoryQuery = z.infer<typeof HistoryQuery>;
 
 export const UsersQuery = z.object({
-  q: z.string().max(limits.usernameMaxChars).optional(),
+  q: text().max(limits.usernameMaxChars).optional(),
   limit: intParam(1, limits.usersMaxLimit).default(limits.usersDefaultLimit),
-  cursor: z.string().max(200).optional(),
+  cursor: text().max(200).optional(),
 });
 
 export const PresenceQuery = z.object({

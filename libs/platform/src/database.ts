@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Pool, type PoolClient } from 'pg';
 import type { Logger } from './logger';
+import { TimedClient } from './timed-pg-client';
 
 export type { PoolClient } from 'pg';
 export type Database = Pool;
@@ -21,6 +22,7 @@ export function connectDatabase({ url, schema, logger, maxConnections = 10 }: Da
     max: maxConnections,
     options: `-c search_path=${schema}`,
     connectionTimeoutMillis: 5000,
+    Client: TimedClient,
   });
   pool.on('error', (err) => logger.warn({ err }, 'idle database connection failed'));
   return pool;

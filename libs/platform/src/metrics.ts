@@ -1,6 +1,6 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { projectionLag } from './projection';
-import { dbQueryDuration } from './telemetry';
+import { dbQueryDuration } from './timed-pg-client';
 
 export interface Metrics {
   registry: Registry;

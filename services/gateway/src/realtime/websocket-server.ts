@@ -12,6 +12,7 @@ import type { Fanout } from './fanout';
 import type { GatewayMetrics } from './gateway-metrics';
 import type { PresenceReporter } from './presence-reporter';
 import { SocketSession, type SessionDeps } from './socket-session';
+import { TurnWrites } from './turn-writes';
 
 export interface RealtimeDeps extends SessionDeps {
   verifier: AccessTokenVerifier;
@@ -50,6 +51,7 @@ type Route = { scope?: string };
 export class RealtimeServer {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: maxPayloadBytes });
   private readonly alive = new WeakSet<WebSocket>();
+  private readonly turnWrites = new TurnWrites();
   private pinger: NodeJS.Timeout | undefined;
   private draining = false;
 
@@ -80,14 +82,14 @@ export class RealtimeServer {
     if (url.pathname !== '/ws' && !scoped) return void socket.destroy();
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       if (this.draining) return ws.close(closeCodes.restart, 'server restarting, reconnect');
-      this.accept(ws, req, url, { scope: scoped?.[1]?.toLowerCase() });
+      this.accept(ws, socket, req, url, { scope: scoped?.[1]?.toLowerCase() });
     });
   }
 
   // A browser cannot read an HTTP refusal, so a refused socket is accepted and closed with a reason.
   // Listeners are attached at once: frames sent while the token is checked wait instead of being lost.
-  private accept(ws: WebSocket, req: IncomingMessage, url: URL, route: Route): void {
-    const session = this.authenticate(ws, req, url, route).catch((err) => {
+  private accept(ws: WebSocket, socket: Duplex, req: IncomingMessage, url: URL, route: Route): void {
+    const session = this.authenticate(ws, socket, req, url, route).catch((err) => {
       this.deps.logger.warn({ err }, 'could not open a socket');
       ws.close(1011, 'internal error');
       return undefined;
@@ -103,7 +105,7 @@ export class RealtimeServer {
     this.alive.add(ws);
   }
 
-  private async authenticate(ws: WebSocket, req: IncomingMessage, url: URL, { scope }: Route): Promise<SocketSession | undefined> {
+  private async authenticate(ws: WebSocket, socket: Duplex, req: IncomingMessage, url: URL, { scope }: Route): Promise<SocketSession | undefined> {
     const { deps } = this;
     const refuse = (code: number, reason: string) => (ws.close(code, reason.slice(0, 120)), undefined);
     if (!originAllowed(deps.allowedOrigins, req.headers.origin)) return refuse(closeCodes.policy, 'origin not allowed');
@@ -124,7 +126,7 @@ export class RealtimeServer {
       username: claims.username,
       joined: new Set(scope ? [scope] : []),
       scope,
-      send: (data) => this.sendTo(ws, data),
+      send: (data) => this.sendTo(ws, socket, data),
       close: (code, reason) => ws.close(code, reason),
     };
     await this.register(connection);
@@ -170,7 +172,7 @@ export class RealtimeServer {
    * Never waits on a client: a socket whose backlog passed the bound is closed (4008) and, if its
    * close frame cannot get through either, cut off; everyone else's frames go out meanwhile.
    */
-  private sendTo(ws: WebSocket, data: string): void {
+  private sendTo(ws: WebSocket, socket: Duplex, data: string): void {
     if (ws.readyState !== WebSocket.OPEN) return;
     if (ws.bufferedAmount > this.deps.maxBufferedBytes) {
       this.deps.logger.warn({ buffered: ws.bufferedAmount }, 'closing a socket that cannot keep up');
@@ -179,6 +181,7 @@ export class RealtimeServer {
       setTimeout(() => ws.terminate(), slowCloseGraceMs).unref();
       return;
     }
+    this.turnWrites.hold(socket);
     ws.send(data);
   }
 

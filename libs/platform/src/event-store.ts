@@ -33,11 +33,9 @@ export interface StoredEvent<T extends string = string, D = unknown> extends New
   createdAt: Date;
 }
 
-export class StreamVersionConflict extends Error {
-  constructor(streamId: string, expected: number) {
-    super(`stream ${streamId} is not at version ${expected}`);
-  }
-}
+/** The error an append raises when a stream was not at its expected version (SQLSTATE 40001, retryable). */
+export const isStreamVersionConflict = (err: unknown): boolean =>
+  (err as { code?: string }).code === '40001' && /stream version conflict/.test((err as Error).message);
 
 /**
  * Locks a stream for the rest of the transaction and returns its version (0 if new), so that
@@ -53,12 +51,13 @@ export async function lockStream(client: PoolClient, streamId: string): Promise<
  * streams alike.
  */
 export async function lockStreams(client: PoolClient, streamIds: string[]): Promise<Map<string, number>> {
-  const { rows } = await client.query<{ stream_id: string; version: number }>(
-    `INSERT INTO streams AS s (stream_id, version) SELECT id, 0 FROM unnest($1::uuid[]) AS id ORDER BY id
+  const { rows } = await client.query<{ stream_id: string; version: number }>({
+    name: 'event-store.lock',
+    text: `INSERT INTO streams AS s (stream_id, version) SELECT id, 0 FROM unnest($1::uuid[]) AS id ORDER BY id
      ON CONFLICT (stream_id) DO UPDATE SET version = s.version
      RETURNING stream_id, version`,
-    [[...new Set(streamIds)].sort()],
-  );
+    values: [[...new Set(streamIds)].sort()],
+  });
   return new Map(rows.map((r) => [r.stream_id, r.version]));
 }
 
@@ -79,25 +78,25 @@ export function appendToStream(
 }
 
 /**
- * Appends to several streams in one go, each only if it is still at its expected version, in a
- * fixed number of round trips however many streams: this is what makes group commit pay.
+ * Appends to several streams in one go, each only if it is still at its expected version, in one
+ * statement however many streams: this is what makes group commit pay. A stream expected at 0 may
+ * not exist yet. On a conflict the statement fails (see `isStreamVersionConflict`) and stores nothing.
  */
 export async function appendToStreams(client: PoolClient, appends: StreamAppend[]): Promise<StoredEvent[]> {
+  const append = streamAppendCtes(appends);
+  if (append.stored.length === 0) return [];
+  await client.query(`WITH ${append.sql} SELECT count(*) FROM appended`, append.values);
+  return append.stored;
+}
+
+/**
+ * An append as common table expressions (`v, created, moved, checked, appended`), for a writer
+ * that puts its own rows in the same statement: rows it selects `FROM checked WHERE checked.ok`
+ * are written only once every stream has moved. Parameters are numbered from `first`. No lock is
+ * needed beforehand: a stream that was not at its expected version aborts the whole statement.
+ */
+export function streamAppendCtes(appends: StreamAppend[], first = 1): { sql: string; values: unknown[]; stored: StoredEvent[] } {
   const moving = appends.filter((a) => a.events.length > 0);
-  if (moving.length === 0) return [];
-  const fresh = moving.filter((a) => a.expectedVersion === 0).map((a) => a.streamId);
-  if (fresh.length > 0) {
-    await client.query('INSERT INTO streams (stream_id, version) SELECT unnest($1::uuid[]), 0 ON CONFLICT DO NOTHING', [fresh]);
-  }
-  const moved = await client.query(
-    `UPDATE streams s SET version = v.next
-     FROM unnest($1::uuid[], $2::int[], $3::int[]) AS v(id, expected, next)
-     WHERE s.stream_id = v.id AND s.version = v.expected`,
-    [moving.map((a) => a.streamId), moving.map((a) => a.expectedVersion), moving.map((a) => a.expectedVersion + a.events.length)],
-  );
-  if (moved.rowCount !== moving.length) {
-    throw new StreamVersionConflict(moving.map((a) => a.streamId).join(','), moving[0]!.expectedVersion);
-  }
   const createdAt = new Date();
   const stored: StoredEvent[] = moving.flatMap(({ streamId, expectedVersion, events }) =>
     events.map((event, i) => ({
@@ -109,21 +108,31 @@ export async function appendToStreams(client: PoolClient, appends: StreamAppend[
       createdAt,
     })),
   );
-  await client.query(
-    `INSERT INTO events (event_id, stream_id, stream_version, type, schema_version, data, metadata, created_at)
-     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[], $8::timestamptz[])`,
-    [
-      stored.map((e) => e.eventId),
-      stored.map((e) => e.streamId),
-      stored.map((e) => e.streamVersion),
-      stored.map((e) => e.type),
-      stored.map((e) => e.schemaVersion),
-      stored.map((e) => JSON.stringify(e.data)),
-      stored.map((e) => JSON.stringify(e.metadata)),
-      stored.map((e) => e.createdAt),
-    ],
-  );
-  return stored;
+  const $ = (i: number) => `$${first + i}`;
+  // Data-modifying CTEs share one snapshot: a stream is either created (absent) or moved (present), never both.
+  const sql = `v AS (SELECT * FROM unnest(${$(0)}::uuid[], ${$(1)}::int[], ${$(2)}::int[]) AS v(id, expected, next)),
+     created AS (INSERT INTO streams (stream_id, version) SELECT id, next FROM v WHERE expected = 0
+                 ON CONFLICT DO NOTHING RETURNING stream_id),
+     moved AS (UPDATE streams s SET version = v.next FROM v WHERE s.stream_id = v.id AND s.version = v.expected RETURNING s.stream_id),
+     checked AS (SELECT CASE WHEN (SELECT count(*) FROM created) + (SELECT count(*) FROM moved) = cardinality(${$(0)}::uuid[])
+                   THEN true ELSE stream_version_conflict(array_to_string(${$(0)}::uuid[], ',')) END AS ok),
+     appended AS (INSERT INTO events (event_id, stream_id, stream_version, type, schema_version, data, metadata, created_at)
+       SELECT e.* FROM unnest(${$(3)}::uuid[], ${$(4)}::uuid[], ${$(5)}::int[], ${$(6)}::text[], ${$(7)}::int[], ${$(8)}::jsonb[],
+         ${$(9)}::jsonb[], ${$(10)}::timestamptz[]) AS e, checked WHERE checked.ok RETURNING event_id)`;
+  const values = [
+    moving.map((a) => a.streamId),
+    moving.map((a) => a.expectedVersion),
+    moving.map((a) => a.expectedVersion + a.events.length),
+    stored.map((e) => e.eventId),
+    stored.map((e) => e.streamId),
+    stored.map((e) => e.streamVersion),
+    stored.map((e) => e.type),
+    stored.map((e) => e.schemaVersion),
+    stored.map((e) => JSON.stringify(e.data)),
+    stored.map((e) => JSON.stringify(e.metadata)),
+    stored.map((e) => e.createdAt),
+  ];
+  return { sql, values, stored };
 }
 
 /**

@@ -19,7 +19,7 @@ class ConnectionTurn {
 
 const opensTransaction = /^\s*(BEGIN|START\s+TRANSACTION)\b/i;
 const closesTransaction = /^\s*(COMMIT|ROLLBACK|END|ABORT)\b/i;
-type QueryArgs = [text: string | { text: string }, values?: unknown[]];
+type QueryArgs = [text: string | { text: string; values?: unknown[] }, values?: unknown[]];
 const textOf = (query: QueryArgs[0]) => (typeof query === 'string' ? query : query.text);
 
 /**
@@ -84,7 +84,8 @@ export class PgliteHost {
       await this.connection.query(`SET search_path TO ${schema}`);
       this.schema = schema;
     }
-    return this.connection.query(text as string, values);
+    // Statement names are dropped: a prepared plan would keep the schema it was first planned in.
+    return typeof text === 'string' ? this.connection.query(text, values) : this.connection.query(text.text, text.values ?? values);
   }
 
   /** A pool-like client: holds the connection's turn from BEGIN to COMMIT/ROLLBACK. */

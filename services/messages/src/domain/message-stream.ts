@@ -21,6 +21,19 @@ export const initialMessageStream = (): MessageStreamState => ({ lastSeq: 0, mes
 
 export const sentKey = (senderId: string, clientMessageId: string) => `${senderId}\u0000${clientMessageId}`;
 
+/**
+ * The slice of a stream's state a command needs, as loaded from the read model: the last seq,
+ * the messages it touches (with their client ids, for idempotent sends), the readers' cursors.
+ */
+export function stateOf(slice: { lastSeq?: number; messages?: Message[]; readCursors?: Record<string, number> }): MessageStreamState {
+  const state = initialMessageStream();
+  for (const m of slice.messages ?? []) {
+    state.messages[m.id] = m;
+    state.sent[sentKey(m.sender_id, m.message_id)] = m.id;
+  }
+  return { ...state, lastSeq: slice.lastSeq ?? 0, readCursors: slice.readCursors ?? {} };
+}
+
 /** Membership belongs to the conversations service; the caller asks it and passes the answer in. */
 interface ActorCommand {
   actorId: string;

@@ -51,6 +51,6 @@ describe('event store replay (real Postgres)', () => {
     await withTransaction(db, (tx) => appendToStreams(tx, [{ streamId: stream, expectedVersion: 0, events: [event(1)] }]));
     await expect(
       withTransaction(db, (tx) => appendToStreams(tx, [{ streamId: stream, expectedVersion: 0, events: [event(2)] }])),
-    ).rejects.toThrow(/not at version 0/);
+    ).rejects.toThrow(/not at their expected versions/);
   });
 });

@@ -27,15 +27,21 @@ export async function projectToHistory(tx: Queryable, events: StoredMessageEvent
 }
 
 async function insertSent(tx: Queryable, events: MessageSent[]): Promise<void> {
-  const messages = events.map((e) => e.data.message);
+  const rows = sentHistoryRows(events.map((e) => e.data.message));
+  await tx.query({
+    name: 'history.insert-sent',
+    text: `INSERT INTO history (${historyColumns}) SELECT h.* FROM ${rows.sql} ON CONFLICT (id) DO NOTHING`,
+    values: rows.values,
+  });
+}
+
+/** New messages as a set of `history` rows (`h`), to insert alone or within a larger statement; parameters from `first`. */
+export function sentHistoryRows(messages: Message[], first = 1): { sql: string; values: unknown[] } {
   const column = <T>(pick: (m: Message) => T) => messages.map(pick);
-  await tx.query(
-    `INSERT INTO history (id, conversation_id, seq, client_message_id, sender_id, sender_username, content, created_at,
-       edited_at, deleted, reactions, mentions)
-     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::text[], $5::uuid[], $6::text[], $7::text[],
-       $8::timestamptz[], $9::timestamptz[], $10::boolean[], $11::jsonb[], $12::jsonb[])
-     ON CONFLICT (id) DO NOTHING`,
-    [
+  const types = ['uuid', 'uuid', 'bigint', 'text', 'uuid', 'text', 'text', 'timestamptz', 'timestamptz', 'boolean', 'jsonb', 'jsonb'];
+  return {
+    sql: `unnest(${types.map((type, i) => `$${first + i}::${type}[]`).join(', ')}) AS h(${historyColumns})`,
+    values: [
       column((m) => m.id),
       column((m) => m.conversation_id),
       column((m) => m.seq),
@@ -49,7 +55,7 @@ async function insertSent(tx: Queryable, events: MessageSent[]): Promise<void> {
       column((m) => JSON.stringify(m.reactions)),
       column((m) => JSON.stringify(m.mentions)),
     ],
-  );
+  };
 }
 
 async function applyChange(tx: Queryable, event: StoredMessageEvent): Promise<void> {
@@ -88,6 +94,10 @@ async function applyChange(tx: Queryable, event: StoredMessageEvent): Promise<vo
       return;
   }
 }
+
+/** `history` columns in `HistoryRow` order, for statements that must not depend on the table's column order. */
+export const historyColumns =
+  'id, conversation_id, seq, client_message_id, sender_id, sender_username, content, created_at, edited_at, deleted, reactions, mentions';
 
 export interface HistoryRow {
   id: string;

@@ -1,49 +1,48 @@
-import { DomainError, Id, type Message } from '@pneumatic/contracts';
+import { Id, type Message } from '@pneumatic/contracts';
 import {
   appendToStream,
-  appendToStreams,
+  isStreamVersionConflict,
   lockStream,
   lockStreams,
+  streamAppendCtes,
   withTransaction,
   type Database,
   type EventMetadata,
   type PoolClient,
-  type StreamAppend,
 } from '@pneumatic/platform';
-import { randomUUID } from 'node:crypto';
 import {
   decide,
   evolve,
-  initialMessageStream,
-  sentKey,
+  stateOf,
   type DeleteMessage,
   type EditMessage,
   type MarkRead,
   type MessageStreamEvent,
-  type MessageStreamState,
   type ReactToMessage,
-  type SendMessage,
 } from '../domain/message-stream';
-import { projectToHistory, toMessage, type HistoryRow, type StoredMessageEvent } from './history-projection';
+import { decideSendBatch, usedElsewhere, type AppendResult, type DecidedSends, type Outcome, type SendItem, type SendRequest } from '../domain/send-batch';
+import { StreamTips, type StreamTip } from '../domain/stream-tips';
+import { historyColumns, projectToHistory, sentHistoryRows, toMessage, type HistoryRow, type StoredMessageEvent } from './history-projection';
+
+export type { AppendResult, Outcome, SendItem, SendRequest } from '../domain/send-batch';
 
 type Queryable = Pick<PoolClient, 'query'>;
 
-export interface AppendResult {
-  message: Message;
-  duplicate: boolean;
-}
-export type SendRequest = Omit<SendMessage, 'type' | 'id' | 'now'>;
-export interface SendItem {
-  request: SendRequest;
-  metadata: EventMetadata;
-}
-export type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
-
 const uniqueViolation = '23505';
-const usedElsewhere = () => new DomainError('conflict', 'message_id was already used for a message in another conversation');
+/** How a batch written from remembered tips fails when they were stale, or when a send was a retry. */
+const optimisticFailures = new Set([uniqueViolation, '40P01' /* deadlock with another replica's batch */]);
+
+/** History rows sent by `$1[i]` under client message id `$2[i]`: the originals of retried sends. */
+const sentByClientIds = `FROM history h JOIN unnest($1::uuid[], $2::text[]) AS k(sender, client_id)
+  ON h.sender_id = k.sender AND h.client_message_id = k.client_id`;
+
+/** Each message once, though several retries in one lookup matched it. */
+const distinctMessages = (rows: HistoryRow[]): Message[] => [...new Map(rows.map((r) => [r.id, toMessage(r)])).values()];
 
 /** Message streams in the event store (stream id = conversation id) and their inline history read model. */
 export class MessageStore {
+  private readonly tips = new StreamTips();
+
   constructor(private readonly db: Database) {}
 
   /**
@@ -67,51 +66,63 @@ export class MessageStore {
   }
 
   /**
-   * Stores many sends in one transaction (group commit), in a fixed number of round trips per
-   * conversation. Streams are locked in id order so that concurrent batches cannot deadlock; within a conversation the decider runs over the sends in
-   * arrival order, so they get consecutive seqs and retries of one message_id resolve to one
-   * message. A send the decider refuses fails alone; a failed transaction fails them all.
+   * Stores many sends at once (group commit). When this process knows the tip of every
+   * conversation in the batch, one statement stores it, with no lock taken first. If a tip was
+   * stale (another replica wrote) or a send retries a stored message, that statement fails whole
+   * and the batch goes the careful way: streams locked in id order (concurrent batches cannot
+   * deadlock), originals and last seqs read, then the same write, in one transaction.
    */
   async appendBatch(items: SendItem[]): Promise<Outcome<AppendResult>[]> {
-    return withTransaction(this.db, async (tx) => {
-      const outcomes: Outcome<AppendResult>[] = new Array(items.length);
-      const byConversation = new Map<string, number[]>();
-      items.forEach(({ request }, i) => byConversation.set(request.conversationId, [...(byConversation.get(request.conversationId) ?? []), i]));
-      const conversationIds = [...byConversation.keys()].sort();
+    const tips = this.knownTips(items);
+    if (tips) {
+      try {
+        const decided = decideSendBatch(items, tips);
+        await this.writeSends(this.db, decided);
+        return this.settled(decided);
+      } catch (err) {
+        if (!isStreamVersionConflict(err) && !optimisticFailures.has((err as { code?: string }).code ?? '')) throw err;
+        this.tips.forget(tips.keys());
+      }
+    }
+    const decided = await withTransaction(this.db, async (tx) => {
+      const conversationIds = [...new Set(items.map((i) => i.request.conversationId))].sort();
       const versions = await lockStreams(tx, conversationIds);
-      const originals = await this.findSent(tx, items.map((i) => i.request));
-      const lastSeqs = await this.lastSeqs(tx, conversationIds);
-      // A client id belongs to the conversation of its stored original, else of its first send here.
-      const owner = new Map(originals.map((m) => [sentKey(m.sender_id, m.message_id), m.conversation_id]));
-      for (const { request } of items) {
-        const key = sentKey(request.actorId, request.clientMessageId);
-        if (!owner.has(key)) owner.set(key, request.conversationId);
-      }
-      const appends: StreamAppend[] = [];
-      for (const conversationId of conversationIds) {
-        let state = stateOf({ lastSeq: lastSeqs.get(conversationId) ?? 0, messages: originals.filter((m) => m.conversation_id === conversationId) });
-        const decided: MessageStreamEvent[] = [];
-        for (const index of byConversation.get(conversationId)!) {
-          const { request, metadata } = items[index]!;
-          const key = sentKey(request.actorId, request.clientMessageId);
-          if (owner.get(key) !== conversationId) {
-            outcomes[index] = { ok: false, error: usedElsewhere() };
-            continue;
-          }
-          try {
-            const events = decide({ ...request, type: 'SendMessage', id: randomUUID(), now: new Date() }, state);
-            state = events.reduce(evolve, state);
-            decided.push(...events.map((e) => ({ ...e, metadata })));
-            outcomes[index] = { ok: true, value: { message: state.messages[state.sent[key]!]!, duplicate: events.length === 0 } };
-          } catch (error) {
-            outcomes[index] = { ok: false, error };
-          }
-        }
-        appends.push({ streamId: conversationId, expectedVersion: versions.get(conversationId)!, events: decided });
-      }
-      await projectToHistory(tx, (await appendToStreams(tx, appends)) as StoredMessageEvent[]);
-      return outcomes;
+      const { originals, lastSeqs } = await this.batchState(tx, items.map((i) => i.request), conversationIds);
+      const locked = new Map(conversationIds.map((id) => [id, { version: versions.get(id)!, lastSeq: lastSeqs.get(id) ?? 0 }]));
+      const batch = decideSendBatch(items, locked, originals);
+      await this.writeSends(tx, batch);
+      return batch;
     });
+    return this.settled(decided);
+  }
+
+  /** The batch's tips, if this process knows every one of them. */
+  private knownTips(items: SendItem[]): Map<string, StreamTip> | undefined {
+    const tips = new Map<string, StreamTip>();
+    for (const { request } of items) {
+      const tip = this.tips.get(request.conversationId);
+      if (!tip) return undefined;
+      tips.set(request.conversationId, tip);
+    }
+    return tips;
+  }
+
+  /** Events, stream versions and history rows of a batch, in one statement. */
+  private async writeSends(db: Queryable, { appends }: DecidedSends): Promise<void> {
+    const append = streamAppendCtes(appends);
+    if (append.stored.length === 0) return;
+    const messages = (append.stored as StoredMessageEvent[]).flatMap((e) => (e.type === 'message.sent' ? [e.data.message] : []));
+    const rows = sentHistoryRows(messages, append.values.length + 1);
+    await db.query(`WITH ${append.sql} INSERT INTO history (${historyColumns}) SELECT h.* FROM ${rows.sql}, checked WHERE checked.ok`, [
+      ...append.values,
+      ...rows.values,
+    ]);
+  }
+
+  /** After a batch committed: its tips become known. */
+  private settled({ outcomes, tips }: DecidedSends): Outcome<AppendResult>[] {
+    for (const [id, tip] of tips) this.tips.set(id, tip);
+    return outcomes;
   }
 
   /** A message by its server id, or by the client message id `actorId` gave it. */
@@ -130,19 +141,21 @@ export class MessageStore {
     command: EditMessage | DeleteMessage | ReactToMessage,
     metadata: EventMetadata,
   ): Promise<{ message: Message; events: StoredMessageEvent[] }> {
-    return withTransaction(this.db, async (tx) => {
+    const changed = await withTransaction(this.db, async (tx) => {
       const version = await lockStream(tx, conversationId);
       const current = await this.findById(tx, command.messageId);
       const state = stateOf({ messages: current?.conversation_id === conversationId ? [current] : [] });
       const events = decide(command, state);
       const stored = await this.append(tx, conversationId, version, events.map((e) => ({ ...e, metadata })));
-      return { message: events.reduce(evolve, state).messages[command.messageId]!, events: stored };
+      return { message: events.reduce(evolve, state).messages[command.messageId]!, events: stored, version };
     });
+    this.tips.moved(conversationId, changed.version, changed.version + changed.events.length);
+    return { message: changed.message, events: changed.events };
   }
 
   /** Moves the reader's cursor forward; replies with the cursor after the call. */
   async markRead(conversationId: string, command: MarkRead, metadata: EventMetadata): Promise<{ seq: number; moved: boolean }> {
-    return withTransaction(this.db, async (tx) => {
+    const read = await withTransaction(this.db, async (tx) => {
       const version = await lockStream(tx, conversationId);
       const lastSeq = (await this.lastSeqs(tx, [conversationId])).get(conversationId) ?? 0;
       const { rows } = await tx.query<{ seq: string }>('SELECT seq FROM read_cursors WHERE conversation_id = $1 AND user_id = $2', [
@@ -152,8 +165,10 @@ export class MessageStore {
       const state = stateOf({ lastSeq, readCursors: rows[0] ? { [command.actorId]: Number(rows[0].seq) } : {} });
       const events = decide(command, state);
       await this.append(tx, conversationId, version, events.map((e) => ({ ...e, metadata })));
-      return { seq: events.reduce(evolve, state).readCursors[command.actorId] ?? 0, moved: events.length > 0 };
+      return { seq: events.reduce(evolve, state).readCursors[command.actorId] ?? 0, moved: events.length > 0, version };
     });
+    this.tips.moved(conversationId, read.version, read.version + (read.moved ? 1 : 0));
+    return { seq: read.seq, moved: read.moved };
   }
 
   async page(
@@ -184,12 +199,34 @@ export class MessageStore {
   }
 
   private async findSent(db: Queryable, requests: Pick<SendRequest, 'actorId' | 'clientMessageId'>[]): Promise<Message[]> {
-    const { rows } = await db.query<HistoryRow>(
-      `SELECT h.* FROM history h JOIN unnest($1::uuid[], $2::text[]) AS k(sender_id, client_message_id)
-         ON h.sender_id = k.sender_id AND h.client_message_id = k.client_message_id`,
-      [requests.map((r) => r.actorId), requests.map((r) => r.clientMessageId)],
-    );
-    return [...new Map(rows.map((r) => [r.id, toMessage(r)])).values()];
+    const { rows } = await db.query<HistoryRow>(`SELECT ${historyColumns} ${sentByClientIds}`, [
+      requests.map((r) => r.actorId),
+      requests.map((r) => r.clientMessageId),
+    ]);
+    return distinctMessages(rows);
+  }
+
+  /**
+   * What a batch's decisions need, in one round trip: the stored originals of any retried sends,
+   * then one row per conversation carrying only its last seq (`id` null). Each max is one step down
+   * the (conversation_id, seq) index.
+   */
+  private async batchState(
+    tx: Queryable,
+    requests: Pick<SendRequest, 'actorId' | 'clientMessageId'>[],
+    conversationIds: string[],
+  ): Promise<{ originals: Message[]; lastSeqs: Map<string, number> }> {
+    // Not a named (prepared) statement: a plan cached while the table was small would scan it whole.
+    const { rows } = await tx.query<HistoryRow>({
+      text: `SELECT ${historyColumns} ${sentByClientIds}
+             UNION ALL
+             SELECT NULL, c.id, coalesce((SELECT max(seq) FROM history WHERE conversation_id = c.id), 0),
+               NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+             FROM unnest($3::uuid[]) AS c(id)`,
+      values: [requests.map((r) => r.actorId), requests.map((r) => r.clientMessageId), conversationIds],
+    });
+    const lastSeqs = new Map(rows.filter((r) => r.id === null).map((r) => [r.conversation_id, Number(r.seq)]));
+    return { originals: distinctMessages(rows.filter((r) => r.id !== null)), lastSeqs };
   }
 
   /** Per conversation, so each max is one step down the (conversation_id, seq) index. */
@@ -200,14 +237,4 @@ export class MessageStore {
     );
     return new Map(rows.map((r) => [r.id, Number(r.last ?? 0)]));
   }
-}
-
-/** The slice of a stream's state a command needs, as loaded from the read model. */
-function stateOf(slice: { lastSeq?: number; messages?: Message[]; readCursors?: Record<string, number> }): MessageStreamState {
-  const state = initialMessageStream();
-  for (const m of slice.messages ?? []) {
-    state.messages[m.id] = m;
-    state.sent[sentKey(m.sender_id, m.message_id)] = m.id;
-  }
-  return { ...state, lastSeq: slice.lastSeq ?? 0, readCursors: slice.readCursors ?? {} };
 }

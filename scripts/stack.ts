@@ -33,8 +33,11 @@ const specs: ProcessSpec[] = [
 const children = new Map<string, ChildProcess>();
 let stopping = false;
 
+/** Extra node flags for every service, e.g. `STACK_NODE_ARGS="--cpu-prof --cpu-prof-dir=prof"` to profile a run. */
+const nodeArgs = (process.env.STACK_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
 function start(spec: ProcessSpec, sharedEnv: Record<string, string>, restarts = 0): void {
-  const child = spawn(process.execPath, [path.join(root, 'services', spec.service, 'dist', 'main.js')], {
+  const child = spawn(process.execPath, [...nodeArgs, path.join(root, 'services', spec.service, 'dist', 'main.js')], {
     env: { ...process.env, ...sharedEnv, ...spec.env },
     stdio: 'inherit',
   });

@@ -1,3 +1,4 @@
+import { deleteEventStream } from '@pneumatic/platform';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -13,13 +14,14 @@ export async function startLocalStack(basePort: number): Promise<{ gateways: str
   await admin.query('CREATE DATABASE pneumatic_bench');
   await admin.end();
   const databaseUrl = server.replace(/\/[^/]*$/, '/pneumatic_bench');
+  const prefix = `bench${process.pid}`;
   const child: ChildProcess = spawn(process.execPath, [path.join(root, 'scripts', 'dist', 'stack.js')], {
     env: {
       ...process.env,
       PORT: String(basePort),
       DATABASE_URL: databaseUrl,
-      NATS_SUBJECT_PREFIX: `bench${process.pid}`,
-      REDIS_KEY_PREFIX: `bench${process.pid}:`,
+      NATS_SUBJECT_PREFIX: prefix,
+      REDIS_KEY_PREFIX: `${prefix}:`,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       // Set-up creates thousands of accounts; login cost is not what this benchmark measures.
       ARGON2_MEMORY_KIB: '1024',
@@ -44,10 +46,13 @@ export async function startLocalStack(basePort: number): Promise<{ gateways: str
   return {
     gateways,
     databaseUrl,
-    stop: () =>
-      new Promise((resolve) => {
+    async stop() {
+      await new Promise<void>((resolve) => {
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
-      }),
+      });
+      // Otherwise each run's stream would stay on the NATS server's disk.
+      await deleteEventStream(process.env.NATS_URL ?? 'nats://127.0.0.1:4222', prefix);
+    },
   };
 }

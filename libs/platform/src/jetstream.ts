@@ -47,6 +47,19 @@ export interface EventLog {
   close(): Promise<void>;
 }
 
+/**
+ * Deletes a deployment's events stream, if it exists, with everything in it: for test suites and
+ * benchmark runs cleaning up after their own prefix, never for a deployment.
+ */
+export async function deleteEventStream(natsUrl: string, prefix: string): Promise<void> {
+  const nc = await connect({ servers: natsUrl });
+  try {
+    await (await nc.jetstreamManager()).streams.delete(eventStreamName(prefix)).catch(() => undefined);
+  } finally {
+    await nc.close();
+  }
+}
+
 /** A relayed event's subject before the prefix: `events.<service>.<event type>`. */
 export const relayedEventSubject = (service: string, type: string) => `events.${service}.${type}`;
 
@@ -71,7 +84,14 @@ export class EventStream implements EventLog {
   ) {}
 
   static async connect(options: JetStreamOptions): Promise<EventStream> {
-    const nc = await connect({ servers: options.url, name: `${options.name}-jetstream`, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+    const nc = await connect({
+      servers: options.url,
+      name: `${options.name}-jetstream`,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+      // Each publish is a request; stack traces captured for each would cost more than the publish.
+      noAsyncTraces: true,
+    });
     const stream = new EventStream(nc, nc.jetstream(), await nc.jetstreamManager(), options);
     await stream.ensure();
     return stream;

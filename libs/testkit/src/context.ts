@@ -1,5 +1,4 @@
-import { Bus, createLogger, createMetrics, eventStreamName, type Logger, type Metrics } from '@pneumatic/platform';
-import { connect } from 'nats';
+import { Bus, createLogger, createMetrics, deleteEventStream, type Logger, type Metrics } from '@pneumatic/platform';
 import { createTestDatabase, findInfrastructure, uniqueName } from './infrastructure';
 
 /** Everything an integration suite needs, isolated by its own database, NATS prefix and Redis prefix. */
@@ -49,20 +48,9 @@ export async function createTestContext(label: string): Promise<TestContext> {
     },
     async cleanup() {
       await Promise.all(buses.map((b) => b.close()));
-      await dropEventStream(infra.natsUrl, name);
+      await deleteEventStream(infra.natsUrl, name);
       await database.drop();
     },
   };
   return ctx;
-}
-
-/** Services under test create their deployment's JetStream stream; a finished suite removes it. */
-async function dropEventStream(natsUrl: string, prefix: string): Promise<void> {
-  const nc = await connect({ servers: natsUrl });
-  try {
-    const jsm = await nc.jetstreamManager();
-    await jsm.streams.delete(eventStreamName(prefix)).catch(() => undefined);
-  } finally {
-    await nc.close();
-  }
 }

@@ -113,10 +113,12 @@ export class MessageStore {
     if (append.stored.length === 0) return;
     const messages = (append.stored as StoredMessageEvent[]).flatMap((e) => (e.type === 'message.sent' ? [e.data.message] : []));
     const rows = sentHistoryRows(messages, append.values.length + 1);
-    await db.query(`WITH ${append.sql} INSERT INTO history (${historyColumns}) SELECT h.* FROM ${rows.sql}, checked WHERE checked.ok`, [
-      ...append.values,
-      ...rows.values,
-    ]);
+    // Named (prepared once per connection): the text is the same for every batch, arrays carry the rows.
+    await db.query({
+      name: 'messages.append-sends',
+      text: `WITH ${append.sql} INSERT INTO history (${historyColumns}) SELECT h.* FROM ${rows.sql}, checked WHERE checked.ok`,
+      values: [...append.values, ...rows.values],
+    });
   }
 
   /** After a batch committed: its tips become known. */

@@ -1,5 +1,4 @@
 import type { Database, PoolClient } from './database';
-import { eventColumns, type EventRow } from './event-store';
 import { EventStream, relayedEventSubject, type EventLog } from './jetstream';
 import type { Logger } from './logger';
 
@@ -13,6 +12,8 @@ export interface EventRelayOptions {
   pollIntervalMs?: number;
   /** How often a replica without the lock asks for it again. */
   standbyRetryMs?: number;
+  /** How often the checkpoint is written while the relay is behind; it is also written whenever it catches up. */
+  checkpointIntervalMs?: number;
 }
 
 /** What travels on JetStream: the stored event in the contracts' envelope, plus its stream position. */
@@ -32,9 +33,24 @@ interface Checkpoint {
   position: string;
 }
 
-interface RelayRow extends EventRow {
+/** A committed event to relay: its envelope (a `RelayedEvent`) already serialized by Postgres. */
+interface RelayRow {
+  position: string;
   transaction_id: string;
+  event_id: string;
+  type: string;
+  envelope: string;
 }
+
+/**
+ * Postgres writes the envelope: `data` and `metadata` are stored as jsonb, and building the JSON
+ * there spares the relay a parse and a re-serialization of every event. `time` is formatted as
+ * JavaScript's toISOString does.
+ */
+const envelopeSql = `jsonb_build_object(
+    'id', event_id, 'type', type, 'version', schema_version,
+    'time', to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+    'stream_id', stream_id, 'stream_version', stream_version, 'data', data, 'metadata', metadata)::text`;
 
 const encoder = new TextEncoder();
 
@@ -52,6 +68,9 @@ export class EventRelay {
   private running?: Promise<void>;
   private wake?: () => void;
   private checkpoint?: Checkpoint;
+  /** Whether `checkpoint` is ahead of the row in relay_checkpoints, and since when the row was written. */
+  private checkpointAhead = false;
+  private checkpointWrittenAt = 0;
 
   constructor(private readonly options: EventRelayOptions) {}
 
@@ -69,43 +88,49 @@ export class EventRelay {
     await this.running;
   }
 
-  /** One pass: publishes the next batch of committed events and advances the checkpoint. Returns how many. */
+  /**
+   * One pass: publishes the next batch of committed events and advances the checkpoint. Returns how many.
+   * The checkpoint row is written when the relay has caught up, or every `checkpointIntervalMs`
+   * while it is behind: after a crash it republishes at most that much, and JetStream drops the
+   * copies by event id.
+   */
   async publishPending(client: PoolClient): Promise<number> {
-    const { batchSize = 100 } = this.options;
+    const { batchSize = 100, checkpointIntervalMs = 1000 } = this.options;
     const checkpoint = (this.checkpoint ??= await readCheckpoint(client, this.name));
-    const { rows } = await client.query<RelayRow>(
-      `SELECT ${eventColumns}, transaction_id::text
+    const { rows } = await client.query<RelayRow>({
+      text: `SELECT position::text, transaction_id::text, event_id, type, ${envelopeSql} AS envelope
        FROM events
        WHERE (transaction_id, position) > ($1::xid8, $2::bigint)
          AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
        ORDER BY transaction_id, events.position
        LIMIT $3`,
-      [checkpoint.transactionId, checkpoint.position, batchSize],
-    );
-    if (rows.length === 0) return 0;
-    await Promise.all(rows.map((row) => this.publish(row)));
-    const last = rows[rows.length - 1]!;
-    await client.query(
-      'UPDATE relay_checkpoints SET transaction_id = $2::xid8, position = $3, updated_at = now() WHERE name = $1',
-      [this.name, last.transaction_id, last.position],
-    );
-    this.checkpoint = { transactionId: last.transaction_id, position: last.position };
+      values: [checkpoint.transactionId, checkpoint.position, batchSize],
+    });
+    if (rows.length > 0) {
+      await Promise.all(rows.map((row) => this.publish(row)));
+      const last = rows[rows.length - 1]!;
+      this.checkpoint = { transactionId: last.transaction_id, position: last.position };
+      this.checkpointAhead = true;
+    }
+    const caughtUp = rows.length < batchSize;
+    if (this.checkpointAhead && (caughtUp || Date.now() - this.checkpointWrittenAt >= checkpointIntervalMs)) await this.writeCheckpoint(client);
     return rows.length;
   }
 
+  private async writeCheckpoint(client: PoolClient): Promise<void> {
+    const { transactionId, position } = this.checkpoint!;
+    await client.query('UPDATE relay_checkpoints SET transaction_id = $2::xid8, position = $3, updated_at = now() WHERE name = $1', [
+      this.name,
+      transactionId,
+      position,
+    ]);
+    this.checkpointAhead = false;
+    this.checkpointWrittenAt = Date.now();
+  }
+
   private publish(row: RelayRow) {
-    const event: RelayedEvent = {
-      id: row.event_id,
-      type: row.type,
-      version: row.schema_version,
-      time: row.created_at.toISOString(),
-      stream_id: row.stream_id,
-      stream_version: row.stream_version,
-      data: row.data,
-      metadata: { ...row.metadata },
-    };
     const subject = relayedEventSubject(this.options.service, row.type);
-    return this.options.stream.publish(subject, encoder.encode(JSON.stringify(event)), row.event_id);
+    return this.options.stream.publish(subject, encoder.encode(row.envelope), row.event_id);
   }
 
   /** Holds the advisory lock while relaying, so one replica publishes; the others wait on standby. */
@@ -125,10 +150,12 @@ export class EventRelay {
         }
         logger.info({ relay: this.name }, 'event relay active');
         this.checkpoint = undefined;
+        this.checkpointAhead = false;
         while (!this.stopped) {
           const published = await this.publishPending(client);
           if (published < batchSize) await this.pause(pollIntervalMs);
         }
+        if (this.checkpointAhead) await this.writeCheckpoint(client);
         await client.query('SELECT pg_advisory_unlock(hashtext($1))', [this.name]);
       } catch (err) {
         broken = true;

@@ -47,20 +47,21 @@ describe('event relay (Postgres to JetStream)', () => {
   const commitEvent = async () => (await withTransaction(db, (tx) => eventIn(tx)))[0]!.eventId;
 
   /** Every event in the stream, in stream order (an ordered consumer from the first message). */
-  async function publishedIds(): Promise<string[]> {
+  async function publishedEvents(): Promise<RelayedEvent[]> {
     const consumer = await stream.consumerFrom('events.messages.>', 1);
-    const ids: string[] = [];
+    const events: RelayedEvent[] = [];
     for (;;) {
       const batch = await consumer.fetch({ max_messages: 500, expires: 1000 });
       let seen = 0;
       for await (const msg of batch) {
         seen++;
-        ids.push((msg.json() as RelayedEvent).id);
-        if (msg.info.pending === 0) return ids;
+        events.push(msg.json() as RelayedEvent);
+        if (msg.info.pending === 0) return events;
       }
-      if (seen === 0) return ids;
+      if (seen === 0) return events;
     }
   }
+  const publishedIds = async () => (await publishedEvents()).map((e) => e.id);
 
   it('does not skip a transaction that took its position early and committed late', async () => {
     const relay = newRelay();
@@ -128,5 +129,28 @@ describe('event relay (Postgres to JetStream)', () => {
     await waitFor('the standby to publish', async () => (await publishedIds()).includes(after), 10_000);
     const published = await publishedIds();
     expect(new Set(published).size).toBe(published.length);
+  });
+
+  it('publishes each event in the envelope consumers read', async () => {
+    const streamId = randomUUID();
+    const [stored] = await withTransaction(db, (tx) =>
+      lockStream(tx, streamId).then((v) =>
+        appendToStream(tx, streamId, v, [{ type: 'test.happened', schemaVersion: 2, data: { n: 1, text: 'ü "quoted"' }, metadata: { correlation_id: 'c' } }]),
+      ),
+    );
+    // Last in this file: earlier tests assert the stream's whole content.
+    newRelay().start();
+    let published: RelayedEvent | undefined;
+    await waitFor('the event in the stream', async () => Boolean((published = (await publishedEvents()).find((e) => e.id === stored!.eventId))), 10_000);
+    expect(published).toEqual({
+      id: stored!.eventId,
+      type: 'test.happened',
+      version: 2,
+      time: stored!.createdAt.toISOString(),
+      stream_id: streamId,
+      stream_version: 1,
+      data: { n: 1, text: 'ü "quoted"' },
+      metadata: { correlation_id: 'c' },
+    });
   });
 });

@@ -4,7 +4,7 @@ import { Pool, type PoolClient } from 'pg';
 import type { Logger } from './logger';
 import { TimedClient } from './timed-pg-client';
 
-export type { PoolClient } from 'pg';
+export type { PoolClient, QueryResult } from 'pg';
 export type Database = Pool;
 
 export interface DatabaseOptions {

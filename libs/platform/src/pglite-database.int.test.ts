@@ -50,6 +50,15 @@ const { randomUUID } = require('node:crypto');
   abandoned.release();
   out.abandoned = (await b.query('SELECT count(*)::int AS n FROM notes WHERE id = 99')).rows[0].n;
 
+  const batched = await b.connect();
+  await batched.query("BEGIN; INSERT INTO notes VALUES (20, 'open')");
+  await batched.query("UPDATE notes SET body = 'committed' WHERE id = 20; COMMIT");
+  // Still holding the client, as a projection runner does: others get their turn.
+  const read = b.query('SELECT body FROM notes WHERE id = 20').then((r) => r.rows[0]?.body);
+  out.batched = await Promise.race([read, new Promise((resolve) => setTimeout(() => resolve('still waiting for the turn'), 2000))]);
+  batched.release();
+  await read;
+
   out.relayVisible = Number((await a.query('SELECT count(*) AS n FROM events WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())')).rows[0].n);
   out.locked = (await a.query("SELECT pg_try_advisory_lock(hashtext('relay')) AS locked")).rows[0].locked;
   await host.close();
@@ -82,6 +91,8 @@ describe('PGlite adapter (one shared connection, transactions taking turns)', ()
     expect(seen.countB).toBe(2);
     // A client released inside a transaction has it rolled back, and frees the connection.
     expect(seen.abandoned).toBe(0);
+    // A batch ending in COMMIT (as projections send) ends the transaction and its turn.
+    expect(seen.batched).toBe('committed');
     // What the relay relies on: xid8 ids below the snapshot's xmin once committed; advisory locks.
     expect(seen.relayVisible).toBe(20);
     expect(seen.locked).toBe(true);

@@ -18,7 +18,8 @@ class ConnectionTurn {
 }
 
 const opensTransaction = /^\s*(BEGIN|START\s+TRANSACTION)\b/i;
-const closesTransaction = /^\s*(COMMIT|ROLLBACK|END|ABORT)\b/i;
+// Also a batch ending the transaction, e.g. `UPDATE …; COMMIT`.
+const closesTransaction = /^\s*(COMMIT|ROLLBACK|END|ABORT)\b|;\s*(COMMIT|ROLLBACK|END)\s*;?\s*$/i;
 type QueryArgs = [text: string | { text: string; values?: unknown[] }, values?: unknown[]];
 const textOf = (query: QueryArgs[0]) => (typeof query === 'string' ? query : query.text);
 

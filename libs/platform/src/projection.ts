@@ -1,5 +1,5 @@
 import { Gauge } from 'prom-client';
-import type { Database, PoolClient } from './database';
+import type { Database, PoolClient, QueryResult } from './database';
 import type { RelayedEvent } from './event-relay';
 import type { EventLog, EventLogMessage } from './jetstream';
 import type { Logger } from './logger';
@@ -173,13 +173,15 @@ async function applyEvents(
   logger: Logger,
 ): Promise<{ outcome: Outcome; applied: number }> {
   // A projection is rebuildable and its checkpoint commits with its rows, so a crash that loses
-  // the last few commits only replays them: no need to wait for each WAL flush. (One round trip.)
-  await client.query('BEGIN; SET LOCAL synchronous_commit = off');
+  // the last few commits only replays them: no need to wait for each WAL flush. The transaction
+  // opens, and later moves the checkpoint and commits, in one round trip each (simple-protocol
+  // batches, hence the name as a literal).
+  const name = sqlLiteral(projection.name);
+  const opened = (await client.query(
+    `BEGIN; SET LOCAL synchronous_commit = off; SELECT stream_sequence FROM projection_checkpoints WHERE name = ${name} FOR UPDATE`,
+  )) as unknown as QueryResult<{ stream_sequence: string }>[];
   try {
-    const { rows } = await client.query<{ stream_sequence: string }>(
-      'SELECT stream_sequence FROM projection_checkpoints WHERE name = $1 FOR UPDATE',
-      [projection.name],
-    );
+    const rows = opened.at(-1)!.rows;
     const checkpoint = Number(rows[0]!.stream_sequence);
     if (checkpoint < expected) {
       await client.query('ROLLBACK');
@@ -200,11 +202,7 @@ async function applyEvents(
       await projection.apply(client, events);
       projectionLag.set({ projection: projection.name }, Math.max(0, (Date.now() - Date.parse(events.at(-1)!.time)) / 1000) || 0);
     }
-    await client.query('UPDATE projection_checkpoints SET stream_sequence = $2, updated_at = now() WHERE name = $1', [
-      projection.name,
-      fresh.at(-1)!.seq,
-    ]);
-    await client.query('COMMIT');
+    await client.query(`UPDATE projection_checkpoints SET stream_sequence = ${Number(fresh.at(-1)!.seq)}, updated_at = now() WHERE name = ${name}; COMMIT`);
     return { outcome: 'applied', applied: fresh.length };
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -226,5 +224,8 @@ async function readCheckpoint(client: PoolClient, name: string): Promise<number>
   const { rows } = await client.query<{ stream_sequence: string }>('SELECT stream_sequence FROM projection_checkpoints WHERE name = $1', [name]);
   return Number(rows[0]!.stream_sequence);
 }
+
+/** A string as an SQL literal (standard_conforming_strings, the default since Postgres 9.1). */
+const sqlLiteral = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -88,7 +88,7 @@ export async function applySummaryChange(tx: Queryable, change: SummaryChange): 
 /**
  * Applies changes in order, as applySummaryChange would one by one, but coalesced: consecutive
  * sends to a conversation only leave its newest as the summary and each member's greatest cursor,
- * so a busy batch costs two statements instead of two per message. A change to a message flushes
+ * so a busy batch costs one statement instead of two per message. A change to a message flushes
  * that conversation first, because it may name the message just sent.
  */
 export async function applySummaryChanges(tx: Queryable, changes: SummaryChange[]): Promise<void> {
@@ -97,22 +97,27 @@ export async function applySummaryChanges(tx: Queryable, changes: SummaryChange[
   const flush = async (conversationId?: string) => {
     const sent = [...latest.entries()].filter(([id]) => conversationId === undefined || id === conversationId);
     const moved = [...cursors.entries()].filter(([, c]) => conversationId === undefined || c.conversationId === conversationId);
-    if (sent.length > 0) {
+    if (sent.length > 0 || moved.length > 0) {
+      // One statement for both tables: a data-modifying CTE runs whether or not it is referenced.
       await tx.query(
-        `INSERT INTO conversation_summaries AS s (conversation_id, last_seq, last_message, last_activity_at)
-         SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::jsonb[], $4::timestamptz[])
-         ON CONFLICT (conversation_id) DO UPDATE
-           SET last_seq = excluded.last_seq, last_message = excluded.last_message, last_activity_at = excluded.last_activity_at
-           WHERE s.last_seq < excluded.last_seq`,
-        [sent.map(([id]) => id), sent.map(([, m]) => m.seq), sent.map(([, m]) => JSON.stringify(m)), sent.map(([, m]) => m.created_at)],
-      );
-    }
-    if (moved.length > 0) {
-      await tx.query(
-        `INSERT INTO read_cursors AS r (conversation_id, user_id, seq)
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[])
+        `WITH summaries AS (
+           INSERT INTO conversation_summaries AS s (conversation_id, last_seq, last_message, last_activity_at)
+           SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::jsonb[], $4::timestamptz[])
+           ON CONFLICT (conversation_id) DO UPDATE
+             SET last_seq = excluded.last_seq, last_message = excluded.last_message, last_activity_at = excluded.last_activity_at
+             WHERE s.last_seq < excluded.last_seq)
+         INSERT INTO read_cursors AS r (conversation_id, user_id, seq)
+         SELECT * FROM unnest($5::uuid[], $6::uuid[], $7::bigint[])
          ON CONFLICT (conversation_id, user_id) DO UPDATE SET seq = greatest(r.seq, excluded.seq)`,
-        [moved.map(([, c]) => c.conversationId), moved.map(([, c]) => c.userId), moved.map(([, c]) => c.seq)],
+        [
+          sent.map(([id]) => id),
+          sent.map(([, m]) => m.seq),
+          sent.map(([, m]) => JSON.stringify(m)),
+          sent.map(([, m]) => m.created_at),
+          moved.map(([, c]) => c.conversationId),
+          moved.map(([, c]) => c.userId),
+          moved.map(([, c]) => c.seq),
+        ],
       );
     }
     sent.forEach(([id]) => latest.delete(id));

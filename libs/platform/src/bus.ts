@@ -2,6 +2,7 @@ import { DomainError, RpcFailure, describeZodError, type RpcContract } from '@pn
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Context, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
 import { connect, headers as natsHeaders, type Msg, type MsgHdrs, type Subscription } from 'nats';
 import type { BusTransport } from './in-process-nats';
+import { ReplyInbox } from './reply-inbox';
 
 export type { Subscription } from 'nats';
 import { z } from 'zod';
@@ -54,11 +55,14 @@ export class Bus {
   private isConnected = true;
   /** Writes asked for during this turn of the event loop; they reach the socket together (see `send`). */
   private outbox: (() => void)[] = [];
+  private readonly replies: ReplyInbox;
 
   private constructor(
     private readonly nc: BusTransport,
     private readonly options: Omit<BusOptions, 'url'>,
-  ) {}
+  ) {
+    this.replies = new ReplyInbox(nc);
+  }
 
   static async connect(options: BusOptions): Promise<Bus> {
     const nc = await connect({
@@ -140,8 +144,8 @@ export class Bus {
     const span = tracer().startSpan(contract.subject, { kind: SpanKind.CLIENT, attributes: messagingAttributes(contract.subject) });
     try {
       const subject = this.subject(contract.subject);
-      const options = { timeout: timeoutMs ?? this.options.requestTimeoutMs ?? 5000, headers: traceHeaders(trace.setSpan(context.active(), span)) };
-      const msg = await new Promise<Msg>((resolve, reject) => this.send(() => this.nc.request(subject, encode(request), options).then(resolve, reject)))
+      const options = { timeoutMs: timeoutMs ?? this.options.requestTimeoutMs ?? 5000, headers: traceHeaders(trace.setSpan(context.active(), span)) };
+      const msg = await new Promise<Msg>((resolve, reject) => this.send(() => this.replies.request(subject, encode(request), options).then(resolve, reject)))
         .catch((err: unknown) => {
           outcome = 'unavailable';
           this.options.logger.warn({ err, subject: contract.subject }, 'request got no reply');

@@ -1,10 +1,12 @@
 import { DomainError } from '@pneumatic/contracts';
+import type { Msg } from 'nats';
 import { z } from 'zod';
 import { Bus } from './bus';
 import { InMemoryEventStream } from './in-process-event-stream';
 import { InProcessNats, subjectMatches } from './in-process-nats';
 import { createLogger } from './logger';
 import { createMetrics } from './metrics';
+import { ReplyInbox } from './reply-inbox';
 
 const logger = createLogger('test', 'silent');
 const metrics = createMetrics('test');
@@ -54,12 +56,21 @@ describe('in-process NATS', () => {
     expect(leaving.isClosed()).toBe(true);
   });
 
-  it('rejects a request nobody serves at once, and one nobody answers after its timeout', async () => {
+  it('answers a request nobody serves at once (503), times out one nobody answers, and matches each reply to its request', async () => {
     const broker = new InProcessNats();
-    const client = broker.connect();
-    await expect(client.request('nobody', new Uint8Array(), { timeout: 1000 })).rejects.toMatchObject({ code: '503' });
+    const inbox = new ReplyInbox(broker.connect());
+    await expect(inbox.request('nobody', new Uint8Array(), { timeoutMs: 1000 })).rejects.toMatchObject({ reason: 'no_responders' });
     broker.connect().subscribe('silent', { callback: () => undefined });
-    await expect(client.request('silent', new Uint8Array(), { timeout: 50 })).rejects.toMatchObject({ code: 'TIMEOUT' });
+    await expect(inbox.request('silent', new Uint8Array(), { timeoutMs: 50 })).rejects.toMatchObject({ reason: 'timeout' });
+    // Answered out of order, each request still gets its own reply.
+    const held: Msg[] = [];
+    broker.connect().subscribe('slow', { callback: (_err, msg) => held.push(msg) });
+    const first = inbox.request('slow', new TextEncoder().encode('1'), { timeoutMs: 1000 });
+    const second = inbox.request('slow', new TextEncoder().encode('2'), { timeoutMs: 1000 });
+    await settle();
+    for (const msg of held.reverse()) msg.respond(new TextEncoder().encode(`re ${msg.string()}`));
+    expect([(await first).string(), (await second).string()]).toEqual(['re 1', 're 2']);
+    expect(inbox.pending).toBe(0);
   });
 
   it('carries the Bus API unchanged: typed calls, failures as DomainErrors, unavailable without a server', async () => {

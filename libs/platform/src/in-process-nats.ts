@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import type { Msg, MsgHdrs, NatsConnection, PublishOptions, RequestOptions, Status, Subscription, SubscriptionOptions } from 'nats';
+import { headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection, type PublishOptions, type Status, type Subscription, type SubscriptionOptions } from 'nats';
 
 /** The part of a NATS connection the Bus uses; an in-process broker provides it without a server. */
-export type BusTransport = Pick<NatsConnection, 'subscribe' | 'request' | 'publish' | 'flush' | 'drain' | 'status' | 'isClosed'>;
+export type BusTransport = Pick<NatsConnection, 'subscribe' | 'publish' | 'flush' | 'drain' | 'status' | 'isClosed'>;
 
 interface Member {
   subject: string;
@@ -26,7 +25,7 @@ const natsError = (message: string, code: string) => Object.assign(new Error(mes
 /**
  * A NATS broker inside the process, for the embedded mode: core publish/subscribe with wildcards
  * and queue groups (each message reaches one member per group, every plain subscriber), and
- * request/reply with no-responders and timeouts. Delivery is asynchronous (a microtask), as over a
+ * replies with a no-responders status when nobody hears a request (see reply-inbox.ts). Delivery is asynchronous (a microtask), as over a
  * socket, so a publisher never runs its subscribers' code inside its own call.
  */
 export class InProcessNats {
@@ -109,33 +108,9 @@ export class InProcessConnection implements BusTransport {
 
   publish(subject: string, data?: Uint8Array, options: PublishOptions = {}): void {
     if (this.closed) throw natsError('connection closed', 'CONNECTION_CLOSED');
-    this.broker.route(this.message(subject, data ?? new Uint8Array(), options.headers, options.reply));
-  }
-
-  request(subject: string, data?: Uint8Array, options: RequestOptions = { timeout: 5000 }): Promise<Msg> {
-    if (this.closed) return Promise.reject(natsError('connection closed', 'CONNECTION_CLOSED'));
-    const inbox = `_INBOX.${randomUUID()}`;
-    return new Promise<Msg>((resolve, reject) => {
-      const reply = this.subscribe(inbox, {
-        callback: (_err, msg) => {
-          settle();
-          resolve(msg);
-        },
-      });
-      const timer = setTimeout(() => {
-        settle();
-        reject(natsError('TIMEOUT', 'TIMEOUT'));
-      }, options.timeout);
-      const settle = () => {
-        clearTimeout(timer);
-        reply.unsubscribe();
-      };
-      const heard = this.broker.route(this.message(subject, data ?? new Uint8Array(), options.headers, inbox));
-      if (heard === 0) {
-        settle();
-        reject(natsError('no responders', '503'));
-      }
-    });
+    const heard = this.broker.route(this.message(subject, data ?? new Uint8Array(), options.headers, options.reply));
+    // As the NATS server does for a request nobody can hear: an empty 503 status to its inbox.
+    if (heard === 0 && options.reply) this.broker.route(this.message(options.reply, new Uint8Array(), natsHeaders(503, 'No Responders'), undefined));
   }
 
   async flush(): Promise<void> {

@@ -4,15 +4,16 @@ import {
   RetentionPolicy,
   StorageType,
   connect,
+  headers as natsHeaders,
   nanos,
   type Consumer,
   type JetStreamClient,
   type JetStreamManager,
   type NatsConnection,
-  type PubAck,
   type StreamConfig,
 } from 'nats';
 import type { Logger } from './logger';
+import { ReplyInbox } from './reply-inbox';
 
 export interface JetStreamOptions {
   url: string;
@@ -69,6 +70,8 @@ export const eventStreamName = (prefix: string) => `${prefix.replace(/[^A-Za-z0-
 // Long enough that a relay restarted after a crash between publish and checkpoint republishes
 // inside it; projections stay idempotent beyond it (they apply monotonic updates).
 const duplicateWindow = nanos(10 * 60 * 1000);
+/** nats.js's default for a JetStream publish. */
+const publishTimeoutMs = 5000;
 
 /**
  * The durable side of NATS: one stream per deployment holding every event ever relayed, kept
@@ -76,12 +79,16 @@ const duplicateWindow = nanos(10 * 60 * 1000);
  * publishes on `events.>` (auth's user.registered) land in it too.
  */
 export class EventStream implements EventLog {
+  private readonly replies: ReplyInbox;
+
   private constructor(
     private readonly nc: NatsConnection,
     readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     private readonly options: JetStreamOptions,
-  ) {}
+  ) {
+    this.replies = new ReplyInbox(nc);
+  }
 
   static async connect(options: JetStreamOptions): Promise<EventStream> {
     const nc = await connect({
@@ -127,9 +134,19 @@ export class EventStream implements EventLog {
     }
   }
 
-  /** Publishes one event and resolves with JetStream's acknowledgement; the id dedups republished copies. */
-  publish(subject: string, data: Uint8Array, eventId: string): Promise<PubAck> {
-    return this.js.publish(this.subject(subject), data, { msgID: eventId, expect: { streamName: this.name } });
+  /**
+   * Publishes one event and resolves with JetStream's acknowledgement; the id dedups republished
+   * copies. A plain request to the stream's subject is what `js.publish` sends too, minus its
+   * per-request allocations (see reply-inbox.ts).
+   */
+  async publish(subject: string, data: Uint8Array, eventId: string): Promise<{ seq: number; duplicate: boolean }> {
+    const headers = natsHeaders();
+    headers.set('Nats-Msg-Id', eventId);
+    headers.set('Nats-Expected-Stream', this.name);
+    const reply = await this.replies.request(this.subject(subject), data, { timeoutMs: publishTimeoutMs, headers });
+    const ack = reply.json<{ seq?: number; duplicate?: boolean; error?: { code: number; description: string } }>();
+    if (ack.error || typeof ack.seq !== 'number') throw new Error(`JetStream refused the event: ${ack.error?.description ?? 'no sequence in its ack'}`);
+    return { seq: ack.seq, duplicate: ack.duplicate === true };
   }
 
   /** An ordered consumer over `subject` (before the prefix) starting at stream sequence `fromSequence`. */

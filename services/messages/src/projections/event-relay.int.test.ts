@@ -153,4 +153,13 @@ describe('event relay (Postgres to JetStream)', () => {
       metadata: { correlation_id: 'c' },
     });
   });
+
+  it('stores a published event once per id, and refuses a subject no stream captures', async () => {
+    const id = randomUUID();
+    const data = new TextEncoder().encode('{}');
+    const first = await stream.publish('events.elsewhere.test', data, id);
+    expect(await stream.publish('events.elsewhere.test', data, id)).toEqual({ seq: first.seq, duplicate: true });
+    expect(first.duplicate).toBe(false);
+    await expect(stream.publish('outside.the.stream', data, randomUUID())).rejects.toMatchObject({ reason: 'no_responders' });
+  });
 });

@@ -70,8 +70,6 @@ export class Bus {
       name: options.name,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
-      // Otherwise every request captures two stack traces up front, a measurable share of a gateway's CPU.
-      noAsyncTraces: true,
     });
     return Bus.over(nc, options);
   }

@@ -24,9 +24,9 @@ const natsError = (message: string, code: string) => Object.assign(new Error(mes
 
 /**
  * A NATS broker inside the process, for the embedded mode: core publish/subscribe with wildcards
- * and queue groups (each message reaches one member per group, every plain subscriber), and
- * replies with a no-responders status when nobody hears a request (see reply-inbox.ts). Delivery is asynchronous (a microtask), as over a
- * socket, so a publisher never runs its subscribers' code inside its own call.
+ * and queue groups (each message reaches one member per group, every plain subscriber), and a
+ * no-responders status when nobody hears a request (see reply-inbox.ts). Delivery is asynchronous
+ * (a microtask), as over a socket, so a publisher never runs its subscribers' code inside its own call.
  */
 export class InProcessNats {
   private readonly exact = new Map<string, Set<Member>>();

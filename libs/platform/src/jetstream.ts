@@ -96,7 +96,8 @@ export class EventStream implements EventLog {
       name: `${options.name}-jetstream`,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
-      // Each publish is a request; stack traces captured for each would cost more than the publish.
+      // Consumer fetches and JetStream API calls are nats.js requests, which otherwise capture stack
+      // traces up front (publishes go through ReplyInbox).
       noAsyncTraces: true,
     });
     const stream = new EventStream(nc, nc.jetstream(), await nc.jetstreamManager(), options);

@@ -96,7 +96,11 @@ export class EventRelay {
    */
   async publishPending(client: PoolClient): Promise<number> {
     const { batchSize = 100, checkpointIntervalMs = 1000 } = this.options;
-    const checkpoint = (this.checkpoint ??= await readCheckpoint(client, this.name));
+    if (!this.checkpoint) {
+      this.checkpoint = await readCheckpoint(client, this.name);
+      this.checkpointWrittenAt = Date.now();
+    }
+    const checkpoint = this.checkpoint;
     const { rows } = await client.query<RelayRow>({
       text: `SELECT position::text, transaction_id::text, event_id, type, ${envelopeSql} AS envelope
        FROM events

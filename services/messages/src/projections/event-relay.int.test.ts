@@ -37,7 +37,7 @@ describe('event relay (Postgres to JetStream)', () => {
     await ctx.cleanup();
   });
 
-  const newRelay = (options: { pollIntervalMs?: number } = {}) => {
+  const newRelay = (options: { pollIntervalMs?: number; batchSize?: number; checkpointIntervalMs?: number } = {}) => {
     const relay = new EventRelay({ db, stream, service: 'messages', logger: ctx.logger, standbyRetryMs: 100, ...options });
     relays.push(relay);
     return relay;
@@ -161,5 +161,22 @@ describe('event relay (Postgres to JetStream)', () => {
     expect(await stream.publish('events.elsewhere.test', data, id)).toEqual({ seq: first.seq, duplicate: true });
     expect(first.duplicate).toBe(false);
     await expect(stream.publish('outside.the.stream', data, randomUUID())).rejects.toMatchObject({ reason: 'no_responders' });
+  });
+
+  it('writes its checkpoint row when it catches up, not after every batch while behind', async () => {
+    const rowPosition = async () => (await db.query<{ position: string }>('SELECT position::text FROM relay_checkpoints')).rows[0]?.position;
+    const before = await rowPosition();
+    const ids = [await commitEvent(), await commitEvent(), await commitEvent()];
+    const relay = newRelay({ batchSize: 2, checkpointIntervalMs: 60_000 });
+    const client = await db.connect();
+    try {
+      expect(await relay.publishPending(client)).toBe(2);
+      expect(await rowPosition()).toBe(before);
+      expect(await relay.publishPending(client)).toBe(1);
+      const { rows } = await db.query<{ position: string }>('SELECT position::text FROM events WHERE event_id = $1', [ids[2]]);
+      expect(await rowPosition()).toBe(rows[0]!.position);
+    } finally {
+      client.release();
+    }
   });
 });

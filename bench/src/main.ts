@@ -1,6 +1,6 @@
 /**
- * `npm run bench -- [--stack | --url http://gw1,http://gw2] [--scenarios closed,open,fanout,idle,history,overload]
- *                   [--duration 10] [--rate 1000] [--idle-sockets 19500] [--history-messages 1000000]
+ * `npm run bench -- [--stack | --url http://gw1,http://gw2] [--scenarios closed,bare,open,fanout,idle,history,overload]
+ *                   [--duration 10] [--warmup 3] [--rate 1000] [--idle-sockets 19500] [--history-messages 1000000]
  *                   [--database-url postgres://…] [--out bench-results]`
  */
 import { execSync } from 'node:child_process';
@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { startLocalStack } from './local-stack';
 import { describeMachine, markdown, writeRun, type Run } from './report';
 import type { ScenarioContext, ScenarioResult } from './scenario';
+import { bareChain } from './scenarios/bare-chain';
 import { closedLoop } from './scenarios/closed-loop';
 import { fanout } from './scenarios/fanout';
 import { historyReads } from './scenarios/history';
@@ -19,8 +20,9 @@ const { values } = parseArgs({
   options: {
     stack: { type: 'boolean', default: false },
     url: { type: 'string' },
-    scenarios: { type: 'string', default: 'closed,open,fanout,idle,history,overload' },
+    scenarios: { type: 'string', default: 'closed,bare,open,fanout,idle,history,overload' },
     duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
     rate: { type: 'string', default: '1000' },
     'idle-sockets': { type: 'string', default: '19500' },
     'history-messages': { type: 'string', default: '1000000' },
@@ -37,6 +39,7 @@ async function main(): Promise<void> {
   const ctx: ScenarioContext = {
     target: { gateways },
     durationSeconds: Number(values.duration),
+    warmupSeconds: Number(values.warmup),
     metrics: async (i) => (await fetch(`${gateways[i]}/metrics`)).text(),
   };
   const wanted = new Set(values.scenarios!.split(','));
@@ -54,6 +57,8 @@ async function main(): Promise<void> {
   };
   try {
     await run('closed', () => closedLoop(ctx));
+    // The bare chain needs the Postgres and NATS of the machine it measures.
+    if (databaseUrl) await run('bare', () => bareChain(ctx, databaseUrl));
     await run('open', () => openLoop(ctx, Number(values.rate)));
     for (const size of [10, 100, 1000]) await run('fanout', () => fanout(ctx, size));
     await run('idle', () => idleSockets(ctx, Number(values['idle-sockets'])));

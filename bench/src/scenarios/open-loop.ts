@@ -7,11 +7,11 @@ import { Traffic } from '../traffic';
  * Sends at a fixed offered rate whatever the replies do (so queueing shows up as latency), round
  * robin over every member of every room; members sit on alternating gateways.
  */
-export async function offerLoad(ctx: ScenarioContext, rooms: Room[], ratePerSecond: number, label: string) {
+export async function offerLoad(durationSeconds: number, rooms: Room[], ratePerSecond: number, label: string) {
   const traffic = new Traffic(rooms);
   const senders = rooms.flatMap((room) => room.members.map((member) => ({ room, member })));
   const started = performance.now();
-  const total = Math.round(ratePerSecond * ctx.durationSeconds);
+  const total = Math.round(ratePerSecond * durationSeconds);
   let sent = 0;
   const done = progress(label, () => `sent ${sent}/${total} acknowledged ${traffic.ledger.acknowledged}`);
   await new Promise<void>((resolve) => {
@@ -35,13 +35,21 @@ export async function offerLoad(ctx: ScenarioContext, rooms: Room[], ratePerSeco
 
 export async function openLoop(ctx: ScenarioContext, ratePerSecond = 1000, users = 20, groupSize = 2): Promise<ScenarioResult> {
   const rooms = await populate(ctx.target, 'o', users / groupSize, groupSize);
-  const { traffic, seconds } = await offerLoad(ctx, rooms, ratePerSecond, 'open-loop');
+  const warmup = await offerLoad(ctx.warmupSeconds, rooms, ratePerSecond, 'open-loop warm-up');
+  const { traffic, seconds } = await offerLoad(ctx.durationSeconds, rooms, ratePerSecond, 'open-loop');
   closeAll(rooms);
   const totals = traffic.ledger.totals();
   const latency = traffic.latency.summary();
   return {
     name: 'open loop',
-    parameters: { offeredPerSecond: ratePerSecond, users, groupSize, gateways: ctx.target.gateways.length, seconds: round(seconds, 1) },
+    parameters: {
+      offeredPerSecond: ratePerSecond,
+      users,
+      groupSize,
+      gateways: ctx.target.gateways.length,
+      seconds: round(seconds, 1),
+      warmupSeconds: ctx.warmupSeconds,
+    },
     figures: { acknowledgedPerSecond: round(totals.acknowledged / seconds, 0) },
     totals,
     latencyMs: latency,
@@ -50,6 +58,7 @@ export async function openLoop(ctx: ScenarioContext, ratePerSecond = 1000, users
       { what: 'delivery p50', target: '< 5 ms', actual: `${latency.p50} ms`, pass: latency.p50 < 5 },
       { what: 'delivery p99', target: '< 15 ms', actual: `${latency.p99} ms`, pass: latency.p99 < 15 },
       ...noLossCheck(totals),
+      ...noLossCheck(warmup.traffic.ledger.totals(), ' in warm-up'),
     ],
   };
 }

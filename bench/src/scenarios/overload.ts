@@ -11,7 +11,7 @@ import { offerLoad } from './open-loop';
 export async function overload(ctx: ScenarioContext, servedPerSecond: number, users = 40, groupSize = 2): Promise<ScenarioResult> {
   const offered = Math.round(servedPerSecond * 3);
   const rooms = await populate(ctx.target, 'x', users / groupSize, groupSize);
-  const { traffic, seconds } = await offerLoad(ctx, rooms, offered, 'overload');
+  const { traffic, seconds } = await offerLoad(ctx.durationSeconds, rooms, offered, 'overload');
   const totals = traffic.ledger.totals();
   const api = new ChatApi(ctx.target.gateways[0]!);
   let stored = 0;

@@ -59,6 +59,7 @@ async function main(): Promise<void> {
     await run('closed', () => closedLoop(ctx));
     // The bare chain needs the Postgres and NATS of the machine it measures.
     if (databaseUrl) await run('bare', () => bareChain(ctx, databaseUrl));
+    else if (wanted.has('bare')) console.error('bare needs --database-url (or --stack) for its Postgres; skipped');
     await run('open', () => openLoop(ctx, Number(values.rate)));
     for (const size of [10, 100, 1000]) await run('fanout', () => fanout(ctx, size));
     await run('idle', () => idleSockets(ctx, Number(values['idle-sockets'])));

@@ -21,7 +21,8 @@ async function main(): Promise<void> {
   nc.subscribe(`${prefix}.room.*`, {
     callback: (_err, msg) => {
       const text = Buffer.from(msg.data).toString();
-      for (const ws of rooms.get(msg.subject.slice(prefix.length + 6)) ?? []) ws.send(text);
+      // `<prefix>.room.<room>`
+      for (const ws of rooms.get(msg.subject.slice(msg.subject.lastIndexOf('.') + 1)) ?? []) ws.send(text);
     },
   });
   await Promise.all([nc.flush(), listening]);

@@ -8,6 +8,9 @@ import { Client } from 'pg';
 
 const [databaseUrl, natsUrl, prefix, table] = process.argv.slice(2) as [string, string, string, string];
 
+/** Subjects end in the room's name: `<prefix>.send.<room>`. */
+const roomOf = (subject: string) => subject.slice(subject.lastIndexOf('.') + 1);
+
 async function main(): Promise<void> {
   const db = new Client({ connectionString: databaseUrl });
   await db.connect();
@@ -34,7 +37,7 @@ async function main(): Promise<void> {
   };
   nc.subscribe(`${prefix}.send.*`, {
     callback: (_err, msg) => {
-      queued.push({ msg, room: msg.subject.slice(prefix.length + 6) });
+      queued.push({ msg, room: roomOf(msg.subject) });
       void commit();
     },
   });

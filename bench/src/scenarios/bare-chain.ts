@@ -16,16 +16,16 @@ export async function bareChain(ctx: ScenarioContext, databaseUrl: string, users
   const tag = randomBytes(4).toString('hex');
   const prefix = `bare${tag}`;
   const children: ChildProcess[] = [];
+  let sockets: WebSocket[] = [];
   try {
     await started(children, 'writer', [databaseUrl, natsUrl, prefix, `bare_chain_${tag}`]);
     const ports = [await started(children, 'gateway', [natsUrl, prefix]), await started(children, 'gateway', [natsUrl, prefix])];
-    const sockets = await Promise.all(
+    sockets = await Promise.all(
       Array.from({ length: users }, (_, i) => open(`ws://127.0.0.1:${ports[i % 2]}/?room=r${Math.floor(i / groupSize)}`)),
     );
     await sendInTurn(sockets, ctx.warmupSeconds, new Samples(), 'bare chain warm-up');
     const latency = new Samples();
     const { sent, seconds } = await sendInTurn(sockets, ctx.durationSeconds, latency, 'bare chain');
-    sockets.forEach((s) => s.close());
     const perSecond = round(sent / seconds, 0);
     return {
       name: 'bare chain',
@@ -35,7 +35,9 @@ export async function bareChain(ctx: ScenarioContext, databaseUrl: string, users
       checks: [],
     };
   } finally {
-    await Promise.all(children.map((child) => new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGTERM')))));
+    sockets.forEach((s) => s.close());
+    const running = children.filter((child) => child.exitCode === null && child.signalCode === null);
+    await Promise.all(running.map((child) => new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGTERM')))));
   }
 }
 
@@ -57,35 +59,44 @@ function open(url: string): Promise<WebSocket> {
   });
 }
 
+/** How long a socket waits for its own message before the run is called stalled (the gateway's request timeout). */
+const echoTimeoutMs = 5000;
+
 /** Each socket sends, waits for its own message to come back, and sends again, for `seconds`. */
 async function sendInTurn(sockets: WebSocket[], seconds: number, latency: Samples, label: string) {
   const stopAt = Date.now() + seconds * 1000;
   const begun = performance.now();
   let sent = 0;
   const done = progress(label, () => `committed ${sent}`);
-  await Promise.all(
-    sockets.map(
-      (ws, i) =>
-        new Promise<void>((resolve) => {
-          let waitingFor = '';
-          let sentAt = 0;
-          const next = () => {
-            if (Date.now() >= stopAt) return resolve();
-            waitingFor = `${i}:${randomBytes(6).toString('hex')}`;
-            sentAt = performance.now();
-            ws.send(JSON.stringify({ id: waitingFor, content: `load ${waitingFor}` }));
-          };
-          ws.on('message', (data: Buffer) => {
-            if ((JSON.parse(data.toString()) as { id: string }).id !== waitingFor) return;
-            latency.add(performance.now() - sentAt);
-            sent++;
+  try {
+    await Promise.all(
+      sockets.map(
+        (ws, i) =>
+          new Promise<void>((resolve, reject) => {
+            let waitingFor = '';
+            let sentAt = 0;
+            let stalled: NodeJS.Timeout | undefined;
+            const next = () => {
+              clearTimeout(stalled);
+              if (Date.now() >= stopAt) return resolve();
+              waitingFor = `${i}:${randomBytes(6).toString('hex')}`;
+              sentAt = performance.now();
+              stalled = setTimeout(() => reject(new Error(`bare chain: no echo within ${echoTimeoutMs} ms`)), echoTimeoutMs);
+              ws.send(JSON.stringify({ id: waitingFor, content: `load ${waitingFor}` }));
+            };
+            ws.on('message', (data: Buffer) => {
+              if ((JSON.parse(data.toString()) as { id: string }).id !== waitingFor) return;
+              latency.add(performance.now() - sentAt);
+              sent++;
+              next();
+            });
             next();
-          });
-          next();
-        }),
-    ),
-  );
-  done();
-  sockets.forEach((ws) => ws.removeAllListeners('message'));
+          }),
+      ),
+    );
+  } finally {
+    done();
+    sockets.forEach((ws) => ws.removeAllListeners('message'));
+  }
   return { sent, seconds: (performance.now() - begun) / 1000 };
 }

@@ -156,13 +156,14 @@ export class Bus {
         this.send({ kind: 'request', subject: contract.subject, write: () => this.replies.request(subject, encode(request), options).then(resolve, reject) }),
       )
         .catch((err: unknown) => {
-          if (!(err instanceof NoReply)) this.writeFailed({ kind: 'request', subject: contract.subject }, err);
+          // One log line per failure: a refused write is the bus's, a missing answer the responder's.
+          if (err instanceof NoReply) this.options.logger.warn({ err, subject: contract.subject }, 'request got no reply');
+          else this.writeFailed({ kind: 'request', subject: contract.subject }, err);
           if (isTooLarge(err)) {
             outcome = 'too_large';
             throw new DomainError('too_large', 'the request exceeds the maximum NATS message size');
           }
           outcome = 'unavailable';
-          this.options.logger.warn({ err, subject: contract.subject }, 'request got no reply');
           throw new DomainError('unavailable', `${contract.subject.split('.')[0]} service is unavailable, retry later`);
         });
       const body = decode(msg.data) as { ok: boolean; data?: unknown };

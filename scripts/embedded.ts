@@ -12,7 +12,7 @@ import { loadAuthConfig } from '@pneumatic/auth/dist/config';
 import { conversationsSchema, startConversationsService } from '@pneumatic/conversations/dist/service';
 import { InMemoryRateCounter, redisRateCounter, type RateCounter } from '@pneumatic/gateway/dist/http/rate-limits';
 import { loadGatewayConfig, startGatewayService } from '@pneumatic/gateway/dist/service';
-import { groupCommitEnv } from '@pneumatic/messages/dist/config';
+import { groupCommitEnv, messageBoundsEnv } from '@pneumatic/messages/dist/config';
 import { messagesSchema, startMessagesService } from '@pneumatic/messages/dist/service';
 import { presenceEnv } from '@pneumatic/presence/dist/config';
 import { startPresenceService } from '@pneumatic/presence/dist/service';
@@ -126,7 +126,7 @@ void runService(async (onStop) => {
   const authDb = withDatabase(authSchema);
   await startAuthService({ ...(await withBus('auth')), config: loadAuthConfig(), db: authDb });
   await startConversationsService({ ...(await withBus('conversations')), db: withDatabase(conversationsSchema), events, replayEvents }, onStop);
-  const messagesConfig = loadConfig({ ...commonEnv, ...groupCommitEnv });
+  const messagesConfig = loadConfig({ ...commonEnv, ...groupCommitEnv, ...messageBoundsEnv });
   await startMessagesService({ ...(await withBus('messages')), config: messagesConfig, db: withDatabase(messagesSchema), events, replayEvents }, onStop);
   const presenceConfig = loadConfig({ ...commonEnv, ...presenceEnv });
   const store = infra.presence({ ttlSeconds: presenceConfig.PRESENCE_TTL_SECONDS, graceSeconds: presenceConfig.PRESENCE_GRACE_SECONDS });

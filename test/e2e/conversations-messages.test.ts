@@ -2,23 +2,19 @@
  * Conversations, members, messages, reactions and read receipts over the public HTTP API, and a
  * storm of retries of one message through two gateways, against the real service processes.
  */
-import { createTestContext, startTestStack, TestSocket, waitFor, type TestContext, type TestStack } from '@pneumatic/testkit';
+import { createTestContext, jsonRequest, signUpUsers, startTestStack, TestSocket, waitFor, type TestContext, type TestStack } from '@pneumatic/testkit';
 import { randomUUID } from 'node:crypto';
 
 let ctx: TestContext;
 let stack: TestStack;
-const tokens = new Map<string, string>();
-const ids = new Map<string, string>();
+let tokens: Map<string, string>;
+let ids: Map<string, string>;
+const post = jsonRequest;
 
 beforeAll(async () => {
   ctx = await createTestContext('e2e_conv_msgs');
   stack = await startTestStack(ctx.env);
-  for (const username of ['alice', 'bob', 'carol', 'mallory']) {
-    const signup = await fetch(`${stack.url(0)}/auth/signup`, post({ username, password: 'correct-horse' }));
-    ids.set(username, (await signup.json()).id);
-    const login = await fetch(`${stack.url(0)}/auth/login`, post({ username, password: 'correct-horse' }));
-    tokens.set(username, (await login.json()).access_token);
-  }
+  ({ ids, tokens } = await signUpUsers(stack.url(0), ['alice', 'bob', 'carol', 'mallory']));
 }, 90_000);
 
 afterAll(async () => {
@@ -26,10 +22,6 @@ afterAll(async () => {
   await stack?.stop();
   await ctx?.cleanup();
 });
-
-function post(body: unknown, method = 'POST'): RequestInit {
-  return { method, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) };
-}
 
 /** An authenticated request as `user` through gateway `gateway`. */
 async function api(user: string, path: string, init: RequestInit = {}, gateway = 0): Promise<{ status: number; body: any }> {

@@ -8,3 +8,4 @@ export * from './models';
 export * from './openapi';
 export * from './rpc';
 export * from './subjects';
+export * from './reactions';

@@ -20,6 +20,23 @@ export const TokenPair = z.object({
 });
 export type TokenPair = z.infer<typeof TokenPair>;
 
+const ReactionEntries = z.array(z.tuple([z.string(), z.array(Id)]));
+const isPlainObject = (value: unknown): value is object =>
+  typeof value === 'object' && value !== null && [Object.prototype, null].includes(Object.getPrototypeOf(value));
+
+/**
+ * Emoji -> the ids of the users who reacted with it. Checked entry by entry and passed on as it
+ * came: z.record builds a new object and silently drops an `__proto__` key, and that is a name an
+ * emoji may have (build and read these maps with own-property operations only: reactions.ts).
+ */
+export const Reactions = z
+  .custom<Record<string, string[]>>(
+    (value) => isPlainObject(value) && ReactionEntries.safeParse(Object.entries(value)).success,
+    'reactions: an object of emoji -> user ids',
+  )
+  .meta({ type: 'object', additionalProperties: { type: 'array', items: { type: 'string', format: 'uuid' } } });
+export type Reactions = z.infer<typeof Reactions>;
+
 export const Message = z.object({
   id: Id,
   message_id: z.string(),
@@ -31,7 +48,7 @@ export const Message = z.object({
   created_at: Timestamp,
   edited_at: Timestamp.nullable(),
   deleted: z.boolean(),
-  reactions: z.record(z.string(), z.array(Id)),
+  reactions: Reactions,
   mentions: z.array(Id),
 });
 export type Message = z.infer<typeof Message>;

@@ -2,7 +2,7 @@ import { DomainError, RpcFailure, describeZodError, type RpcContract } from '@pn
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Context, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
 import { connect, headers as natsHeaders, type Msg, type MsgHdrs, type Subscription } from 'nats';
 import type { BusTransport } from './in-process-nats';
-import { ReplyInbox } from './reply-inbox';
+import { NoReply, ReplyInbox } from './reply-inbox';
 
 export type { Subscription } from 'nats';
 import { z } from 'zod';
@@ -50,11 +50,20 @@ function traceHeaders(active: Context): MsgHdrs | undefined {
 
 const messagingAttributes = (subject: string) => ({ 'messaging.system': 'nats', 'messaging.destination.name': subject });
 
+/** What the bus was sending when the transport refused it. */
+type WriteKind = 'reply' | 'request' | 'publish';
+
+/** The NATS client's (and the in-process broker's) refusal of a message over the server's max_payload. */
+const isTooLarge = (err: unknown) => (err as { code?: string } | undefined)?.code === 'MAX_PAYLOAD_EXCEEDED';
+
+/** The small answer sent instead of a reply the transport refused as too large. */
+const tooLargeReply = () => encode(failure('too_large', 'the reply exceeds the maximum NATS message size; ask for less'));
+
 /** The NATS adapter: typed request/reply and publish/subscribe, with the deployment's subject prefix. */
 export class Bus {
   private isConnected = true;
   /** Writes asked for during this turn of the event loop; they reach the socket together (see `send`). */
-  private outbox: (() => void)[] = [];
+  private outbox: Write[] = [];
   private readonly replies: ReplyInbox;
 
   private constructor(
@@ -99,7 +108,7 @@ export class Bus {
         if (err) return logger.error({ err, subject: contract.subject }, 'subscription failed');
         const reply = (body: unknown, outcome: string) => {
           metrics.rpcServed.inc({ subject: contract.subject, outcome });
-          if (msg.reply) this.send(() => msg.respond(encode(body)));
+          if (msg.reply) this.send({ kind: 'reply', subject: contract.subject, write: () => this.respond(msg, contract.subject, body) });
         };
         if (inFlight >= maxInFlight) {
           return reply(failure('overloaded', 'service is shedding load, retry later'), 'overloaded');
@@ -143,10 +152,18 @@ export class Bus {
     try {
       const subject = this.subject(contract.subject);
       const options = { timeoutMs: timeoutMs ?? this.options.requestTimeoutMs ?? 5000, headers: traceHeaders(trace.setSpan(context.active(), span)) };
-      const msg = await new Promise<Msg>((resolve, reject) => this.send(() => this.replies.request(subject, encode(request), options).then(resolve, reject)))
+      const msg = await new Promise<Msg>((resolve, reject) =>
+        this.send({ kind: 'request', subject: contract.subject, write: () => this.replies.request(subject, encode(request), options).then(resolve, reject) }),
+      )
         .catch((err: unknown) => {
+          // One log line per failure: a refused write is the bus's, a missing answer the responder's.
+          if (err instanceof NoReply) this.options.logger.warn({ err, subject: contract.subject }, 'request got no reply');
+          else this.writeFailed({ kind: 'request', subject: contract.subject }, err);
+          if (isTooLarge(err)) {
+            outcome = 'too_large';
+            throw new DomainError('too_large', 'the request exceeds the maximum NATS message size');
+          }
           outcome = 'unavailable';
-          this.options.logger.warn({ err, subject: contract.subject }, 'request got no reply');
           throw new DomainError('unavailable', `${contract.subject.split('.')[0]} service is unavailable, retry later`);
         });
       const body = decode(msg.data) as { ok: boolean; data?: unknown };
@@ -174,7 +191,7 @@ export class Bus {
     const span = tracer().startSpan(subject, { kind: SpanKind.PRODUCER, attributes: messagingAttributes(subject) });
     try {
       const headers = traceHeaders(trace.setSpan(context.active(), span));
-      this.send(() => this.nc.publish(this.subject(subject), data, { headers }));
+      this.send({ kind: 'publish', subject, write: () => this.nc.publish(this.subject(subject), data, { headers }) });
     } finally {
       span.end();
     }
@@ -229,15 +246,43 @@ export class Bus {
    * from each WebSocket frame would cost its own write syscall; queued here, every write asked for
    * while this turn's sockets were read leaves in one.
    */
-  private send(write: () => void): void {
+  private send(write: Write): void {
     if (this.outbox.push(write) === 1) setImmediate(this.writeOutbox);
   }
 
+  /** Runs the queued writes; one the transport refuses is reported and never escapes to crash the process. */
   private readonly writeOutbox = (): void => {
     const writes = this.outbox;
     this.outbox = [];
-    for (const write of writes) write();
+    for (const write of writes) {
+      try {
+        write.write();
+      } catch (err) {
+        this.writeFailed(write, err);
+      }
+    }
   };
+
+  /**
+   * Answers a request. A reply too big for NATS (or refused otherwise) must not leave the
+   * requester waiting for a timeout: a too-large one is replaced by a small `too_large` failure.
+   */
+  private respond(msg: Msg, subject: string, body: unknown): void {
+    try {
+      msg.respond(encode(body));
+    } catch (err) {
+      if (!isTooLarge(err)) throw err;
+      this.writeFailed({ kind: 'reply', subject }, err);
+      msg.respond(tooLargeReply());
+    }
+  }
+
+  /** One structured line and one count per message the transport refused. */
+  private writeFailed({ kind, subject }: Pick<Write, 'kind' | 'subject'>, err: unknown): void {
+    const reason = (err as { code?: string } | undefined)?.code ?? 'error';
+    this.options.metrics.busWriteFailures.inc({ kind, reason });
+    this.options.logger.error({ err, kind, subject, reason }, 'bus write failed');
+  }
 
   private async logStatus(): Promise<void> {
     for await (const status of this.nc.status()) {
@@ -247,6 +292,13 @@ export class Bus {
       this.options.logger.info({ nats: status.type, data: String(status.data) }, 'nats status');
     }
   }
+}
+
+interface Write {
+  kind: WriteKind;
+  /** Before the prefix; for the log line. */
+  subject: string;
+  write: () => void;
 }
 
 function failure(code: RpcFailure['error']['code'], detail: string): RpcFailure {

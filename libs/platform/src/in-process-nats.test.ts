@@ -1,5 +1,5 @@
 import { DomainError } from '@pneumatic/contracts';
-import type { Msg } from 'nats';
+import { headers as natsHeaders, type Msg } from 'nats';
 import { z } from 'zod';
 import { Bus } from './bus';
 import { InMemoryEventStream } from './in-process-event-stream';
@@ -94,6 +94,68 @@ describe('in-process NATS', () => {
     await server.close();
     await expect(client.call(echo, { text: 'hi' })).rejects.toMatchObject({ code: 'unavailable' });
     expect(client.connected).toBe(true);
+  });
+});
+
+describe('in-process NATS max payload', () => {
+  const size = (n: number) => new Uint8Array(n);
+
+  it('refuses, as the NATS server does, a message over 1 MiB counting its headers, and delivers one at the limit', async () => {
+    const broker = new InProcessNats();
+    expect(broker.maxPayload).toBe(1024 * 1024);
+    const heard: number[] = [];
+    broker.connect().subscribe('x', { callback: (_err, msg) => heard.push(msg.data.length) });
+    const publisher = broker.connect();
+    publisher.publish('x', size(broker.maxPayload));
+    expect(() => publisher.publish('x', size(broker.maxPayload + 1))).toThrow(expect.objectContaining({ code: 'MAX_PAYLOAD_EXCEEDED' }));
+    const headers = natsHeaders();
+    headers.set('k', 'v');
+    expect(() => publisher.publish('x', size(broker.maxPayload), { headers })).toThrow(expect.objectContaining({ code: 'MAX_PAYLOAD_EXCEEDED' }));
+    await settle();
+    expect(heard).toEqual([broker.maxPayload]);
+  });
+
+  it('refuses a reply over the limit too', async () => {
+    const broker = new InProcessNats(100);
+    const replies: (boolean | Error)[] = [];
+    broker.connect().subscribe('ask', {
+      callback: (_err, msg) => {
+        try {
+          replies.push(msg.respond(size(101)));
+        } catch (err) {
+          replies.push(err as Error);
+        }
+      },
+    });
+    broker.connect().publish('ask', size(1), { reply: 'inbox' });
+    await settle();
+    expect(replies).toEqual([expect.objectContaining({ code: 'MAX_PAYLOAD_EXCEEDED' })]);
+  });
+
+  it('lets no oversized reply, request or publish crash the Bus: the caller gets too_large, the failure is logged once and counted', async () => {
+    const broker = new InProcessNats(4096);
+    const lines: { msg: string; kind?: string; reason?: string }[] = [];
+    const recording = createLogger('test', 'error', { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const counted = createMetrics('test');
+    const options = { prefix: 'p', logger: recording, metrics: counted };
+    const server = Bus.over(broker.connect(), { ...options, name: 'server' });
+    const client = Bus.over(broker.connect(), { ...options, name: 'client' });
+    const pad = { subject: 'test.pad', request: z.object({ bytes: z.number(), text: z.string().default('') }), reply: z.object({ text: z.string() }) };
+    server.serve(pad, async ({ bytes }) => ({ text: 'x'.repeat(bytes) }), { queue: 'test' });
+
+    await expect(client.call(pad, { bytes: 5000 })).rejects.toMatchObject({ code: 'too_large' });
+    expect((await client.call(pad, { bytes: 10 })).text).toHaveLength(10);
+    await expect(client.call(pad, { bytes: 1, text: 'y'.repeat(5000) })).rejects.toMatchObject({ code: 'too_large' });
+    server.publish('chat.big', { text: 'z'.repeat(5000) });
+    await server.flush();
+
+    expect(lines.map((l) => [l.msg, l.kind, l.reason])).toEqual([
+      ['bus write failed', 'reply', 'MAX_PAYLOAD_EXCEEDED'],
+      ['bus write failed', 'request', 'MAX_PAYLOAD_EXCEEDED'],
+      ['bus write failed', 'publish', 'MAX_PAYLOAD_EXCEEDED'],
+    ]);
+    const failures = (await counted.busWriteFailures.get()).values;
+    expect(failures.map((v) => [v.labels.kind, v.value]).sort()).toEqual([['publish', 1], ['reply', 1], ['request', 1]]);
   });
 });
 

@@ -22,15 +22,26 @@ export function subjectMatches(pattern: string[], subject: string[]): boolean {
 
 const natsError = (message: string, code: string) => Object.assign(new Error(message), { code });
 
+/** The NATS server's default `max_payload`: 1 MiB. */
+export const natsDefaultMaxPayload = 1024 * 1024;
+
+/** Bytes a message takes against `max_payload`, as nats.js counts them: its data plus its encoded headers. */
+const payloadSize = (data: Uint8Array, headers: MsgHdrs | undefined) =>
+  data.length + ((headers as (MsgHdrs & { encode(): Uint8Array }) | undefined)?.encode().length ?? 0);
+
 /**
  * A NATS broker inside the process, for the embedded mode: core publish/subscribe with wildcards
  * and queue groups (each message reaches one member per group, every plain subscriber), and a
  * no-responders status when nobody hears a request (see reply-inbox.ts). Delivery is asynchronous
  * (a microtask), as over a socket, so a publisher never runs its subscribers' code inside its own call.
+ * A message over `maxPayload` is refused at the publish as nats.js refuses it (MAX_PAYLOAD_EXCEEDED),
+ * so the embedded mode meets the limit the server sets.
  */
 export class InProcessNats {
   private readonly exact = new Map<string, Set<Member>>();
   private readonly wildcard = new Set<Member>();
+
+  constructor(readonly maxPayload = natsDefaultMaxPayload) {}
 
   /** A connection of its own, so one service draining it leaves the others' subscriptions alone. */
   connect(): InProcessConnection {
@@ -107,8 +118,7 @@ export class InProcessConnection implements BusTransport {
   }
 
   publish(subject: string, data?: Uint8Array, options: PublishOptions = {}): void {
-    if (this.closed) throw natsError('connection closed', 'CONNECTION_CLOSED');
-    const heard = this.broker.route(this.message(subject, data ?? new Uint8Array(), options.headers, options.reply));
+    const heard = this.broker.route(this.checked(subject, data ?? new Uint8Array(), options.headers, options.reply));
     // As the NATS server does for a request nobody can hear: an empty 503 status to its inbox.
     if (heard === 0 && options.reply) this.broker.route(this.message(options.reply, new Uint8Array(), natsHeaders(503, 'No Responders'), undefined));
   }
@@ -133,6 +143,13 @@ export class InProcessConnection implements BusTransport {
     return this.closed;
   }
 
+  /** A message this connection may send, refused as nats.js refuses it: on a closed connection, or over the max payload. */
+  private checked(subject: string, data: Uint8Array, headers: MsgHdrs | undefined, reply: string | undefined): Msg {
+    if (this.closed) throw natsError('connection closed', 'CONNECTION_CLOSED');
+    if (payloadSize(data, headers) > this.broker.maxPayload) throw natsError('maximum payload exceeded', 'MAX_PAYLOAD_EXCEEDED');
+    return this.message(subject, data, headers, reply);
+  }
+
   private message(subject: string, data: Uint8Array, headers: MsgHdrs | undefined, reply: string | undefined): Msg {
     const msg = {
       subject,
@@ -141,8 +158,8 @@ export class InProcessConnection implements BusTransport {
       data,
       headers,
       respond: (body?: Uint8Array, opts?: PublishOptions) => {
-        if (!reply || this.broker.route(this.message(reply, body ?? new Uint8Array(), opts?.headers, undefined)) === 0) return false;
-        return true;
+        if (!reply) return false;
+        return this.broker.route(this.checked(reply, body ?? new Uint8Array(), opts?.headers, undefined)) > 0;
       },
       json: () => JSON.parse(new TextDecoder().decode(data)),
       string: () => new TextDecoder().decode(data),

@@ -6,6 +6,7 @@ export interface Metrics {
   registry: Registry;
   rpcDuration: Histogram<'subject' | 'outcome'>;
   rpcServed: Counter<'subject' | 'outcome'>;
+  busWriteFailures: Counter<'kind' | 'reason'>;
 }
 
 /** One registry per process with Node's default metrics and the RPC metrics every service shares. */
@@ -28,5 +29,12 @@ export function createMetrics(service: string): Metrics {
     labelNames: ['subject', 'outcome'] as const,
     registers: [registry],
   });
-  return { registry, rpcDuration, rpcServed };
+  // By kind and reason only: a publish subject may name a conversation or a user (the log line has it).
+  const busWriteFailures = new Counter({
+    name: 'pneumatic_bus_write_failures_total',
+    help: 'Replies, requests and publishes the NATS transport refused (e.g. MAX_PAYLOAD_EXCEEDED), by kind and reason',
+    labelNames: ['kind', 'reason'] as const,
+    registers: [registry],
+  });
+  return { registry, rpcDuration, rpcServed, busWriteFailures };
 }

@@ -10,3 +10,16 @@ export const groupCommitEnv = {
 };
 
 export type GroupCommitConfig = z.infer<z.ZodObject<typeof groupCommitEnv>>;
+
+/**
+ * Bounds in bytes and count that keep every reply far under a NATS message (1 MiB): a history
+ * page stops at a byte budget, a message's reactions at these counts (README, Limits).
+ */
+export const messageBoundsEnv = {
+  MESSAGES_HISTORY_PAGE_MAX_BYTES: z.coerce.number().int().min(16 * 1024).max(768 * 1024).default(256 * 1024),
+  MESSAGES_REACTION_EMOJI_MAX: z.coerce.number().int().min(1).max(200).default(50),
+  MESSAGES_REACTIONS_PER_USER_MAX: z.coerce.number().int().min(1).max(200).default(20),
+  MESSAGES_REACTIONS_MAX: z.coerce.number().int().min(1).max(5000).default(1000),
+};
+
+export type MessageBoundsConfig = z.infer<z.ZodObject<typeof messageBoundsEnv>>;

@@ -14,11 +14,11 @@ import {
   runService,
   startAdminServer,
 } from '@pneumatic/platform';
-import { groupCommitEnv } from './config';
+import { groupCommitEnv, messageBoundsEnv } from './config';
 import { messagesSchema, startMessagesService } from './service';
 
 void runService(async (onStop) => {
-  const config = loadConfig({ ...commonEnv, ...databaseEnv, ...groupCommitEnv });
+  const config = loadConfig({ ...commonEnv, ...databaseEnv, ...groupCommitEnv, ...messageBoundsEnv });
   const logger = createLogger('messages', config.LOG_LEVEL);
   const metrics = createMetrics('messages');
   const db = connectDatabase({ url: config.DATABASE_URL, schema: messagesSchema, logger });

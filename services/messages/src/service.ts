@@ -1,6 +1,6 @@
 import { migrate, replayRelayFromStart, startRelay, type Bus, type Database, type EventLog, type Logger, type OnStop } from '@pneumatic/platform';
 import path from 'node:path';
-import type { GroupCommitConfig } from './config';
+import type { GroupCommitConfig, MessageBoundsConfig } from './config';
 import { registerMessageHandlers } from './handlers/message-handlers';
 import { startMessagesProjections } from './projections/start-projections';
 import { findUsersByName } from './projections/user-directory';
@@ -10,7 +10,7 @@ import { MessageStore } from './store/message-store';
 export const messagesSchema = 'messages';
 
 export interface MessagesServiceDeps {
-  config: GroupCommitConfig;
+  config: GroupCommitConfig & MessageBoundsConfig;
   logger: Logger;
   bus: Bus;
   db: Database;
@@ -37,5 +37,19 @@ export async function startMessagesService({ config, logger, bus, db, events, re
     logger,
   );
   const appendMessage = config.MESSAGES_GROUP_COMMIT === 'on' ? groupCommit.append.bind(groupCommit) : store.appendMessage.bind(store);
-  registerMessageHandlers({ bus, store, appendMessage, logger, directory: (names) => findUsersByName(db, names) });
+  registerMessageHandlers({
+    bus,
+    store,
+    appendMessage,
+    logger,
+    directory: (names) => findUsersByName(db, names),
+    bounds: {
+      historyPageMaxBytes: config.MESSAGES_HISTORY_PAGE_MAX_BYTES,
+      reactions: {
+        emojiPerMessage: config.MESSAGES_REACTION_EMOJI_MAX,
+        perUser: config.MESSAGES_REACTIONS_PER_USER_MAX,
+        perMessage: config.MESSAGES_REACTIONS_MAX,
+      },
+    },
+  });
 }

@@ -1,4 +1,4 @@
-import { RelayedMessageEvent, type Message } from '@pneumatic/contracts';
+import { RelayedMessageEvent, withReaction, type Message } from '@pneumatic/contracts';
 import type { Logger, PoolClient, Projection, RelayedEvent } from '@pneumatic/platform';
 
 type Queryable = Pick<PoolClient, 'query'>;
@@ -47,10 +47,7 @@ export function changeLastMessage(message: Message, change: SummaryChange): Mess
   if (change.kind === 'edited' && !message.deleted) return { ...message, content: change.content, edited_at: change.editedAt };
   if (change.kind === 'deleted') return { ...message, deleted: true, content: '' };
   if (change.kind !== 'reaction') return message;
-  const users = message.reactions[change.emoji] ?? [];
-  const next = change.action === 'add' ? [...new Set([...users, change.userId])] : users.filter((u) => u !== change.userId);
-  const others = Object.fromEntries(Object.entries(message.reactions).filter(([emoji]) => emoji !== change.emoji));
-  return { ...message, reactions: next.length > 0 ? { ...others, [change.emoji]: next } : others };
+  return { ...message, reactions: withReaction(message.reactions, change.emoji, change.userId, change.action) };
 }
 
 /** Applies one change; every statement is monotonic or idempotent, so a duplicate changes nothing. */

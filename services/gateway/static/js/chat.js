@@ -521,10 +521,12 @@ const frameHandlers = {
   message_reaction({ message_id, conversation_id, emoji, user_id, action }) {
     const m = conversation_id === state.activeId ? state.messages.get(message_id) : null;
     if (!m) return;
-    const users = new Set(m.reactions[emoji] ?? []);
+    // Own properties only: an emoji may be named `constructor` or `__proto__`.
+    const users = new Set(Object.hasOwn(m.reactions, emoji) ? m.reactions[emoji] : []);
     if (action === 'add') users.add(user_id);
     else users.delete(user_id);
-    showMessage({ ...m, reactions: { ...m.reactions, [emoji]: [...users] } });
+    const others = Object.entries(m.reactions).filter(([e]) => e !== emoji);
+    showMessage({ ...m, reactions: Object.fromEntries(users.size > 0 ? [...others, [emoji, [...users]]] : others) });
   },
   mention({ message }) {
     const c = state.conversations.get(message.conversation_id);

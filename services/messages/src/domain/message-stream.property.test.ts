@@ -36,7 +36,7 @@ function commandFor(s: Step, state: MessageStreamState): MessageCommand {
     case 'delete':
       return { ...base, type: 'DeleteMessage', messageId };
     case 'react':
-      return { ...base, type: 'ReactToMessage', messageId, emoji: s.emoji, action: s.action };
+      return { ...base, type: 'ReactToMessage', messageId, emoji: s.emoji, action: s.action, bounds: { emojiPerMessage: 50, perUser: 20, perMessage: 1000 } };
     default:
       return { ...base, type: 'MarkRead', seq: s.seq };
   }

@@ -29,6 +29,7 @@ const send = (over: Partial<SendMessage> = {}): SendMessage => ({
   ...over,
 });
 const member = { actorIsMember: true, now };
+const bounds = { emojiPerMessage: 3, perUser: 2, perMessage: 4 };
 
 /** Runs commands as the store does: decide on the folded state, then fold the new events in. */
 function run(commands: MessageCommand[], state: MessageStreamState = initialMessageStream()) {
@@ -121,19 +122,49 @@ describe('changing a message', () => {
       'conflict',
     );
     expect(
-      failure(() => decide({ type: 'ReactToMessage', messageId: firstId, actorId: bob, emoji: '👍', action: 'add', ...member }, state)).code,
+      failure(() => decide({ type: 'ReactToMessage', messageId: firstId, actorId: bob, emoji: '👍', action: 'add', bounds, ...member }, state)).code,
     ).toBe('conflict');
   });
 
   it('adds and removes reactions per user, idempotently, dropping an emoji nobody uses', () => {
     const react = (actorId: string, action: 'add' | 'remove') =>
-      ({ type: 'ReactToMessage', messageId: firstId, actorId, emoji: '👍', action, ...member }) as const;
+      ({ type: 'ReactToMessage', messageId: firstId, actorId, emoji: '👍', action, bounds, ...member }) as const;
     const both = run([react(alice, 'add'), react(bob, 'add'), react(bob, 'add')], sent());
     expect(both.events).toHaveLength(2);
     expect(both.state.messages[firstId]!.reactions).toEqual({ '👍': [alice, bob] });
     const none = run([react(alice, 'remove'), react(bob, 'remove'), react(bob, 'remove')], both.state);
     expect(none.events).toHaveLength(2);
     expect(none.state.messages[firstId]!.reactions).toEqual({});
+  });
+
+  const reaction = (actorId: string, emoji: string, action: 'add' | 'remove' = 'add') =>
+    ({ type: 'ReactToMessage', messageId: firstId, actorId, emoji, action, bounds, ...member }) as const;
+
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'])('takes an emoji named %s like any other', (emoji) => {
+    const added = run([reaction(alice, emoji), reaction(bob, emoji), reaction(bob, emoji)], sent());
+    expect(added.events).toHaveLength(2);
+    const reactions = added.state.messages[firstId]!.reactions;
+    expect(Object.entries(reactions)).toEqual([[emoji, [alice, bob]]]);
+    expect(Object.getPrototypeOf(reactions)).toBe(Object.prototype);
+    const removed = run([reaction(alice, emoji, 'remove'), reaction(bob, emoji, 'remove'), reaction(bob, emoji, 'remove')], added.state);
+    expect(removed.events).toHaveLength(2);
+    expect(Object.entries(removed.state.messages[firstId]!.reactions)).toEqual([]);
+  });
+
+  it('bounds the distinct emoji on a message, the emoji one user puts on it, and its reactions in all', () => {
+    const carol = '00000000-0000-4000-8000-0000000000c3';
+    const three = run([reaction(alice, 'a'), reaction(alice, 'b'), reaction(bob, 'c')], sent()).state;
+    expect(failure(() => decide(reaction(bob, 'd'), three))).toEqual(
+      new DomainError('conflict', 'a message holds at most 3 different reactions'),
+    );
+    expect(failure(() => decide(reaction(alice, 'c'), three))).toEqual(
+      new DomainError('conflict', 'one user may put at most 2 reactions on a message'),
+    );
+    const four = run([reaction(bob, 'a')], three).state;
+    expect(failure(() => decide(reaction(carol, 'a'), four))).toEqual(new DomainError('conflict', 'a message holds at most 4 reactions'));
+    // Removing is always allowed, and makes room again.
+    const freed = run([reaction(alice, 'a', 'remove'), reaction(carol, 'a')], four);
+    expect(freed.state.messages[firstId]!.reactions).toEqual({ a: [bob, carol], b: [alice], c: [bob] });
   });
 
   it('answers not_found for a message it does not hold', () => {

@@ -1,4 +1,4 @@
-import { DomainError, limits, type Message } from '@pneumatic/contracts';
+import { DomainError, limits, reactionUsers, withReaction, type Message } from '@pneumatic/contracts';
 import type { NewEvent } from '@pneumatic/platform';
 
 /**
@@ -65,6 +65,17 @@ export interface ReactToMessage extends ActorCommand {
   messageId: string;
   emoji: string;
   action: 'add' | 'remove';
+  bounds: ReactionBounds;
+}
+
+/**
+ * What keeps one message's reactions, and so the message, small (README, Limits): distinct emoji
+ * on it, emoji one user put on it, and reactions (user, emoji pairs) in all.
+ */
+export interface ReactionBounds {
+  emojiPerMessage: number;
+  perUser: number;
+  perMessage: number;
 }
 export interface MarkRead extends ActorCommand {
   type: 'MarkRead';
@@ -127,20 +138,6 @@ export function evolve(state: MessageStreamState, event: MessageStreamEvent): Me
 function changeMessage(state: MessageStreamState, id: string, change: (m: Message) => Message): MessageStreamState {
   const message = state.messages[id];
   return message ? { ...state, messages: { ...state.messages, [id]: change(message) } } : state;
-}
-
-/** Reactions as the API shows them: emoji -> user ids, an emoji with no users left disappears. */
-export function withReaction(
-  reactions: Record<string, string[]>,
-  emoji: string,
-  userId: string,
-  action: 'add' | 'remove',
-): Record<string, string[]> {
-  const users = reactions[emoji] ?? [];
-  if (action === 'add') return users.includes(userId) ? reactions : { ...reactions, [emoji]: [...users, userId] };
-  const { [emoji]: _removed, ...others } = reactions;
-  const left = users.filter((u) => u !== userId);
-  return left.length > 0 ? { ...others, [emoji]: left } : others;
 }
 
 function requireContent(content: string): void {
@@ -222,9 +219,10 @@ function remove(command: DeleteMessage, state: MessageStreamState): MessageDelet
 function react(command: ReactToMessage, state: MessageStreamState): MessageReacted[] {
   const message = existingMessage(state, command.messageId);
   if (message.deleted) throw deletedMessage();
-  const present = message.reactions[command.emoji]?.includes(command.actorId) ?? false;
+  const present = reactionUsers(message.reactions, command.emoji).includes(command.actorId);
   // Adding what is there, or removing what is not, is a retry.
   if (present === (command.action === 'add')) return [];
+  if (command.action === 'add') requireRoomForReaction(message.reactions, command);
   return [
     {
       type: 'message.reaction',
@@ -232,6 +230,19 @@ function react(command: ReactToMessage, state: MessageStreamState): MessageReact
       data: { messageId: message.id, emoji: command.emoji, userId: command.actorId, action: command.action, at: command.now.toISOString() },
     },
   ];
+}
+
+function requireRoomForReaction(reactions: Message['reactions'], { emoji, actorId, bounds }: ReactToMessage): void {
+  const entries = Object.entries(reactions);
+  if (!Object.hasOwn(reactions, emoji) && entries.length >= bounds.emojiPerMessage) {
+    throw new DomainError('conflict', `a message holds at most ${bounds.emojiPerMessage} different reactions`);
+  }
+  if (entries.filter(([, users]) => users.includes(actorId)).length >= bounds.perUser) {
+    throw new DomainError('conflict', `one user may put at most ${bounds.perUser} reactions on a message`);
+  }
+  if (entries.reduce((sum, [, users]) => sum + users.length, 0) >= bounds.perMessage) {
+    throw new DomainError('conflict', `a message holds at most ${bounds.perMessage} reactions`);
+  }
 }
 
 function markRead(command: MarkRead, state: MessageStreamState): MessagesRead[] {

@@ -82,7 +82,8 @@ describe('message handlers (real Postgres and NATS)', () => {
     const groupCommit = new GroupCommit(store, { maxBatch: 50, windowMs: 5, maxQueued: 500, maxInFlight: 2 }, ctx.logger);
     // The directory stays empty here, so mentions take the fallback to the usersResolve stand-in.
     const directory = (names: string[]) => findUsersByName(db, names);
-    registerMessageHandlers({ bus, store, appendMessage: (item) => groupCommit.append(item), logger: ctx.logger, directory });
+    const bounds = { historyPageMaxBytes: 256 * 1024, reactions: { emojiPerMessage: 50, perUser: 20, perMessage: 1000 } };
+    registerMessageHandlers({ bus, store, appendMessage: (item) => groupCommit.append(item), logger: ctx.logger, directory, bounds });
     await bus.flush();
   });
   afterAll(async () => {

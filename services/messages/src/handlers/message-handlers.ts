@@ -3,6 +3,7 @@ import { commandMetadata, type Bus, type Logger } from '@pneumatic/platform';
 import { randomUUID } from 'node:crypto';
 import type { AppendResult, MessageStore, SendItem } from '../store/message-store';
 import { MembershipCache } from '../domain/membership-cache';
+import type { ReactionBounds } from '../domain/message-stream';
 import { forgetRemovedMembers, isMember, senderAndMentions, type UsernameDirectory } from './membership';
 import { publishDeleted, publishEdited, publishReaction, publishRead, publishSent } from './realtime-notices';
 
@@ -18,10 +19,17 @@ export interface MessageHandlerDeps {
   logger: Logger;
   /** Resolves mentioned @usernames without asking auth (the user directory projection). */
   directory: UsernameDirectory;
+  bounds: MessageBounds;
+}
+
+export interface MessageBounds {
+  /** A history page stops before passing this many bytes of messages (JSON), however many were asked for. */
+  historyPageMaxBytes: number;
+  reactions: ReactionBounds;
 }
 
 /** Sends, changes, read receipts and history reads; membership is the conversations service's to answer. */
-export function registerMessageHandlers({ bus, store, appendMessage, logger, directory }: MessageHandlerDeps) {
+export function registerMessageHandlers({ bus, store, appendMessage, logger, directory, bounds }: MessageHandlerDeps) {
   const memberships = new MembershipCache(membershipTrustMs);
   /** The message a client names, checked against the caller's membership of its conversation. */
   const messageFor = async (reference: string, actorId: string): Promise<{ message: Message; actorIsMember: boolean }> => {
@@ -61,7 +69,7 @@ export function registerMessageHandlers({ bus, store, appendMessage, logger, dir
       contracts.messagesHistory,
       async ({ actor_id, conversation_id, ...cursor }) => {
         if (!(await isMember(bus, conversation_id, actor_id, memberships))) throw new DomainError('not_a_member', 'not a member of this conversation');
-        return store.page(conversation_id, cursor);
+        return store.page(conversation_id, { ...cursor, maxBytes: bounds.historyPageMaxBytes });
       },
       { queue },
     ),
@@ -91,7 +99,16 @@ export function registerMessageHandlers({ bus, store, appendMessage, logger, dir
       contracts.messagesReact,
       async ({ actor_id, message_id, emoji, action }) => {
         const { message, actorIsMember } = await messageFor(message_id, actor_id);
-        const command = { type: 'ReactToMessage' as const, messageId: message.id, actorId: actor_id, actorIsMember, emoji, action, now: new Date() };
+        const command = {
+          type: 'ReactToMessage' as const,
+          messageId: message.id,
+          actorId: actor_id,
+          actorIsMember,
+          emoji,
+          action,
+          bounds: bounds.reactions,
+          now: new Date(),
+        };
         const changed = await store.changeMessage(message.conversation_id, command, commandMetadata(randomUUID()));
         if (changed.events.length > 0) publishReaction(bus, changed.message, { emoji, user_id: actor_id, action });
         return changed.message;

@@ -21,6 +21,7 @@ import {
   type ReactToMessage,
 } from '../domain/message-stream';
 import { decideSendBatch, usedElsewhere, type AppendResult, type DecidedSends, type Outcome, type SendItem, type SendRequest } from '../domain/send-batch';
+import { historyPage } from '../domain/history-page';
 import { StreamTips, type StreamTip } from '../domain/stream-tips';
 import { historyColumns, projectToHistory, sentHistoryRows, toMessage, type HistoryRow, type StoredMessageEvent } from './history-projection';
 
@@ -173,9 +174,10 @@ export class MessageStore {
     return { seq: read.seq, moved: read.moved };
   }
 
+  /** A page of history, ascending by seq, of at most `limit` messages and about `maxBytes` (see historyPage). */
   async page(
     conversationId: string,
-    { limit, before_seq, after_seq }: { limit: number; before_seq?: number; after_seq?: number },
+    { limit, before_seq, after_seq, maxBytes }: { limit: number; before_seq?: number; after_seq?: number; maxBytes: number },
   ): Promise<{ messages: Message[]; has_more: boolean }> {
     const newer = after_seq !== undefined;
     const { rows } = await this.db.query<HistoryRow>(
@@ -184,9 +186,8 @@ export class MessageStore {
         : `SELECT * FROM history WHERE conversation_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`,
       [conversationId, newer ? after_seq : (before_seq ?? Number.MAX_SAFE_INTEGER), limit + 1],
     );
-    const has_more = rows.length > limit;
-    const page = rows.slice(0, limit).map(toMessage);
-    return { messages: newer ? page : page.reverse(), has_more };
+    const page = historyPage(rows.map(toMessage), limit, maxBytes);
+    return { messages: newer ? page.messages : page.messages.reverse(), has_more: page.has_more };
   }
 
   private async append(tx: PoolClient, conversationId: string, version: number, events: MessageStreamEvent[]) {

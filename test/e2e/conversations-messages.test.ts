@@ -162,6 +162,10 @@ describe('direct conversations and the paged list (issue #16, #15.1)', () => {
     const two = await api('mallory', '/conversations', post({ title: 'Pair', member_ids: [ids.get('carol')], kind: 'group' }));
     expect([one.status, two.status, one.body.kind, two.body.kind]).toEqual([201, 201, 'group', 'group']);
     expect(one.body.id).not.toBe(two.body.id);
+    // Without the kind, the same titled create is the pair's direct conversation, a third one.
+    const direct = await api('carol', '/conversations', post({ title: 'Pair', member_ids: [ids.get('mallory')] }));
+    expect(direct.body.kind).toBe('direct');
+    expect([one.body.id, two.body.id]).not.toContain(direct.body.id);
   });
 
   it('pages 56 groups with a 24 KB last message each by bytes, completely and in order, and a new socket follows them all', async () => {

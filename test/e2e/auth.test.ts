@@ -203,6 +203,23 @@ describe('user list', () => {
     expect(seen).toEqual(['zed_a', 'Zed_b', 'zed_c']);
   });
 
+  it('lists every other user in one answer without a limit, never the caller (seed 001: "list all users")', async () => {
+    const others = Array.from({ length: 55 }, (_, i) => `many_${String(i).padStart(2, '0')}`);
+    for (const name of others) await signup(name);
+    const caller = await signup('many_me');
+    const token = (await login('many_me')).access_token;
+    const res = await fetch(`${api()}/users`, bearer(token));
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    const names = body.users.map((u: { username: string }) => u.username);
+    expect(names.filter((n: string) => n.startsWith('many_'))).toEqual(others);
+    expect(body.users.some((u: { id: string }) => u.id === caller.id)).toBe(false);
+    expect(body.next_cursor).toBeNull();
+    const searched = await (await fetch(`${api()}/users?q=many_m`, bearer(token))).json();
+    expect(searched.users).toEqual([]);
+    expect((await fetch(`${api()}/users?limit=1001`, bearer(token))).status).toBe(422);
+  }, 180_000);
+
   it('refuses a bad limit or cursor with 422 naming it, and anonymous callers with 401', async () => {
     const limit = await fetch(`${api()}/users?limit=0`, bearer(token));
     expect(limit.status).toBe(422);

@@ -13,7 +13,8 @@ const post = jsonRequest;
 
 beforeAll(async () => {
   ctx = await createTestContext('e2e_conv_msgs');
-  stack = await startTestStack(ctx.env);
+  // Small pages of conversation ids on connect, so the socket test below needs several.
+  stack = await startTestStack({ ...ctx.env, WS_FOLLOW_PAGE_SIZE: '20' });
   ({ ids, tokens } = await signUpUsers(stack.url(0), ['alice', 'bob', 'carol', 'mallory']));
 }, 90_000);
 
@@ -35,7 +36,7 @@ async function api(user: string, path: string, init: RequestInit = {}, gateway =
 
 describe('conversations and members', () => {
   it('adds members to a group, refuses a direct conversation, and lets members leave or remove', async () => {
-    const group = await api('alice', '/conversations', post({ title: 'Team', member_ids: [ids.get('bob')] }));
+    const group = await api('alice', '/conversations', post({ title: 'Team', member_ids: [ids.get('bob')], kind: 'group' }));
     expect(group.status).toBe(201);
     const added = await api('bob', `/conversations/${group.body.id}/members`, post({ user_ids: [ids.get('carol')] }));
     expect(added.status).toBe(200);
@@ -62,7 +63,7 @@ describe('conversations and members', () => {
 describe('messages', () => {
   let conversationId: string;
   beforeAll(async () => {
-    conversationId = (await api('alice', '/conversations', post({ title: 'Chat', member_ids: [ids.get('bob')] }))).body.id;
+    conversationId = (await api('alice', '/conversations', post({ title: 'Chat', member_ids: [ids.get('bob')], kind: 'group' }))).body.id;
   });
   const send = (user: string, content: string, messageId: string = randomUUID(), gateway = 0) =>
     api(user, '/messages', post({ message_id: messageId, sender_id: ids.get(user), conversation_id: conversationId, content }), gateway);
@@ -131,4 +132,77 @@ describe('messages', () => {
       sockets.forEach((s) => s.close());
     }
   });
+});
+
+describe('direct conversations and the paged list (issue #16, #15.1)', () => {
+  it("gives both users the pair's one direct conversation whatever the title, also when they create it at once", async () => {
+    const [first, again] = [
+      await api('carol', '/conversations', post({ title: 'Mallory', member_ids: [ids.get('mallory')] })),
+      await api('mallory', '/conversations', post({ title: 'Carol', member_ids: [ids.get('carol')] })),
+    ];
+    expect(first).toMatchObject({ status: 201, body: { kind: 'direct', member_count: 2 } });
+    expect(again).toMatchObject({ status: 200, body: { id: first.body.id } });
+    const raced = await Promise.all(
+      [0, 1, 2, 3].map((i) => api(i % 2 ? 'alice' : 'mallory', '/conversations', post({ title: 'x', member_ids: [ids.get(i % 2 ? 'mallory' : 'alice')] }), i % 2)),
+    );
+    expect(new Set(raced.map((r) => r.body.id)).size).toBe(1);
+    expect(raced.filter((r) => r.status === 201)).toHaveLength(1);
+  });
+
+  it('makes distinct groups of two with kind "group"', async () => {
+    const one = await api('carol', '/conversations', post({ title: 'Pair', member_ids: [ids.get('mallory')], kind: 'group' }));
+    const two = await api('mallory', '/conversations', post({ title: 'Pair', member_ids: [ids.get('carol')], kind: 'group' }));
+    expect([one.status, two.status, one.body.kind, two.body.kind]).toEqual([201, 201, 'group', 'group']);
+    expect(one.body.id).not.toBe(two.body.id);
+    // Without the kind, the same titled create is the pair's direct conversation, a third one.
+    const direct = await api('carol', '/conversations', post({ title: 'Pair', member_ids: [ids.get('mallory')] }));
+    expect(direct.body.kind).toBe('direct');
+    expect([one.body.id, two.body.id]).not.toContain(direct.body.id);
+  });
+
+  it('pages 56 groups with a 24 KB last message each by bytes, completely and in order, and a new socket follows them all', async () => {
+    const heavy = '\u0001'.repeat(4000); // 24,000 bytes as JSON
+    const made: string[] = [];
+    for (let i = 0; i < 56; i++) {
+      const { body } = await api('bob', '/conversations', post({ title: `Heavy ${i}`, member_ids: [ids.get('carol')], kind: 'group' }));
+      made.push(body.id);
+      const sent = await api('bob', `/conversations/${body.id}/messages`, post({ content: heavy }));
+      expect(sent.status).toBe(201);
+    }
+    const lists = async (limit: string) => {
+      const seen: { id: string; last_message: { content: string } | null }[] = [];
+      let cursor = '';
+      for (let page = 0; page < 20; page++) {
+        const res = await api('carol', `/conversations?limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`);
+        expect(res.status).toBe(200);
+        expect(res.body.conversations.length).toBeLessThan(56);
+        seen.push(...res.body.conversations);
+        if (!res.body.next_cursor) break;
+        cursor = res.body.next_cursor;
+      }
+      return seen;
+    };
+    const listed = await waitFor('every summary projected', async () => {
+      const seen = await lists('100');
+      return seen.filter((c) => made.includes(c.id) && c.last_message?.content === heavy).length === 56 ? seen : undefined;
+    }, 60_000);
+    expect(listed.filter((c) => made.includes(c.id)).map((c) => c.id)).toEqual([...made].reverse());
+    expect(new Set(listed.map((c) => c.id)).size).toBe(listed.length);
+    expect((await api('carol', '/conversations?limit=501')).status).toBe(422);
+
+    // Connecting pages through all of carol's conversations (20 ids a page here); a message in one on the last page reaches the socket.
+    const lastById = [...made].sort().at(-1)!; // on the last page of ids
+    const socket = await TestSocket.open(`${stack.wsUrl(1)}/ws?token=${tokens.get('carol')}`);
+    try {
+      await waitFor('the socket to follow a conversation on the last page', async () => {
+        const res = await api('bob', `/conversations/${lastById}/messages`, post({ content: 'ping' }));
+        expect(res.status).toBe(201);
+        const frame = await socket.nextOfType('message', 2_000).catch(() => undefined);
+        return frame?.message?.conversation_id === lastById;
+      }, 30_000);
+    } finally {
+      socket.close();
+    }
+    expect((await api('carol', '/conversations?limit=1')).status).toBe(200);
+  }, 240_000);
 });

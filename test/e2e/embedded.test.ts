@@ -110,6 +110,46 @@ describe('embedded mode (npm start without infrastructure)', () => {
     expect(history).toEqual({ messages: [expect.objectContaining({ message_id: messageId, content: 'Hi Bob!' })], has_more: false });
   }, 120_000);
 
+  it("keeps the pair's one direct conversation, groups of two, the user list without the caller and byte-bounded pages", async () => {
+    const api = running!.url;
+    const login = async (username: string) => (await (await fetch(`${api}/auth/login`, json({ username, password: 'pass123' }))).json()).access_token as string;
+    const bobToken = await login('bob');
+    const users = async (token: string) => (await (await fetch(`${api}/users`, bearer(token))).json()).users as { id: string; username: string }[];
+    expect((await users(aliceToken)).map((u) => u.username)).toEqual(['bob']);
+    const [aliceId] = (await users(bobToken)).map((u) => u.id);
+    const again = await fetch(`${api}/conversations`, bearer(bobToken, json({ title: 'Alice', member_ids: [aliceId] })));
+    expect(again.status).toBe(200);
+    expect((await again.json()).id).toBe(convId);
+    const groups = await Promise.all(
+      [aliceToken, bobToken].map(async (token, i) => {
+        const other = i === 0 ? (await users(aliceToken))[0]!.id : aliceId;
+        const res = await fetch(`${api}/conversations`, bearer(token, json({ title: 'Pair', member_ids: [other], kind: 'group' })));
+        expect(res.status).toBe(201);
+        return (await res.json()).id as string;
+      }),
+    );
+    expect(new Set(groups).size).toBe(2);
+
+    const heavy = '\u0001'.repeat(4000);
+    for (let i = 0; i < 56; i++) {
+      const group = await (await fetch(`${api}/conversations`, bearer(bobToken, json({ title: `Heavy ${i}`, member_ids: [], kind: 'group' })))).json();
+      const sent = await fetch(`${api}/conversations/${group.id}/messages`, bearer(bobToken, json({ content: heavy })));
+      expect(sent.status).toBe(201);
+    }
+    const pages = await waitFor('every heavy summary projected', async () => {
+      const seen: { conversations: { last_message: { content: string } | null }[]; next_cursor: string | null }[] = [];
+      let cursor = '';
+      do {
+        seen.push(await (await fetch(`${api}/conversations?limit=100${cursor ? `&cursor=${cursor}` : ''}`, bearer(bobToken))).json());
+        cursor = seen[seen.length - 1]!.next_cursor ?? '';
+      } while (cursor && seen.length < 20);
+      const all = seen.flatMap((p) => p.conversations);
+      return all.filter((c) => c.last_message?.content === heavy).length === 56 ? seen : undefined;
+    }, 30_000);
+    expect(pages.length).toBeGreaterThan(1);
+    expect(pages.flatMap((p) => p.conversations)).toHaveLength(56 + 3);
+  }, 120_000);
+
   it('keeps history and conversations across a restart on the same data directory', async () => {
     expect(await running!.stop()).toBe(0);
     running = await startEmbedded();

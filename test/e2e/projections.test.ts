@@ -49,7 +49,7 @@ it('lists conversations with last message and unread count, newest activity firs
   const api = stack.url(0);
   const [alice, bob] = [await user(api, 'alice_p'), await user(api, 'bob_p')];
   const create = async (title: string) =>
-    (await (await fetch(`${api}/conversations`, post(alice.token, { title, member_ids: [bob.id] }))).json()).id as string;
+    (await (await fetch(`${api}/conversations`, post(alice.token, { title, member_ids: [bob.id], kind: 'group' }))).json()).id as string;
   const older = await create('older');
   const newer = await create('newer');
   for (const content of ['one', 'two']) {

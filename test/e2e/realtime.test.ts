@@ -58,7 +58,7 @@ async function person(username: string): Promise<Person> {
 }
 
 async function createConversation(owner: Person, title: string, members: Person[]): Promise<Conversation> {
-  const res = await fetch(`${stack.url(0)}/conversations`, json({ title, member_ids: members.map((m) => m.id) }, owner.token));
+  const res = await fetch(`${stack.url(0)}/conversations`, json({ title, member_ids: members.map((m) => m.id), kind: 'group' }, owner.token));
   expect(res.status).toBe(201);
   return res.json();
 }

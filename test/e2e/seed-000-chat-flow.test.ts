@@ -61,7 +61,8 @@ describe('seed 000: complete chat flow across two gateways', () => {
     const created = await fetch(`${api}/conversations`, bearer(aliceToken, json({ title: 'Alice & Bob Chat', member_ids: [bobId] })));
     expect(created.status).toBe(201);
     const conversation = await created.json();
-    expect(conversation).toMatchObject({ title: 'Alice & Bob Chat', kind: 'group' });
+    // One other member: the pair's direct conversation, keeping the title it was created with (API.md).
+    expect(conversation).toMatchObject({ title: 'Alice & Bob Chat', kind: 'direct' });
     expect([...conversation.members].sort()).toEqual([aliceId, bobId].sort());
     const convId = conversation.id as string;
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { limits, usernamePattern } from './limits';
-import { Id } from './models';
+import { ConversationKind, Id } from './models';
 
 /** Bodies and queries of the public HTTP API (shared/API.md), validated by the gateway. */
 
@@ -35,6 +35,8 @@ export const ClientMessageId = text().min(1).max(limits.clientMessageIdMaxChars)
 export const CreateConversationBody = z.object({
   title: text().trim().max(limits.titleMaxChars).default(''),
   member_ids: z.array(Id).max(limits.groupMaxMembers - 1),
+  /** Absent: one other member makes the pair's direct conversation, more make a group. */
+  kind: ConversationKind.optional(),
 });
 
 export const SendMessageBody = z.object({
@@ -57,6 +59,8 @@ export const ReadBody = z.object({ seq: z.number().int().min(0) });
 export const AddMembersBody = z.object({ user_ids: z.array(Id).min(1).max(limits.groupMaxMembers - 1) });
 
 const intParam = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** An opaque keyset cursor from a previous page. */
+const Cursor = text().max(200);
 
 export const HistoryQuery = z.object({
   limit: intParam(1, limits.historyMaxLimit).default(limits.historyDefaultLimit),
@@ -68,7 +72,12 @@ export type HistoryQuery = z.infer<typeof HistoryQuery>;
 export const UsersQuery = z.object({
   q: text().max(limits.usernameMaxChars).optional(),
   limit: intParam(1, limits.usersMaxLimit).default(limits.usersDefaultLimit),
-  cursor: text().max(200).optional(),
+  cursor: Cursor.optional(),
+});
+
+export const ConversationsQuery = z.object({
+  limit: intParam(1, limits.conversationsMaxLimit).default(limits.conversationsDefaultLimit),
+  cursor: Cursor.optional(),
 });
 
 export const PresenceQuery = z.object({

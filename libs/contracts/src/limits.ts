@@ -10,8 +10,15 @@ export const limits = {
   groupMaxMembers: 1000,
   historyDefaultLimit: 50,
   historyMaxLimit: 200,
-  usersDefaultLimit: 50,
-  usersMaxLimit: 200,
+  // 1000 users of 32-character names and 100-character full names fit one reply (see user-directory.test.ts).
+  usersDefaultLimit: 1000,
+  usersMaxLimit: 1000,
+  conversationsDefaultLimit: 100,
+  conversationsMaxLimit: 500,
+  /** Serialized summaries per conversation-list page: a page stops early past this, far under NATS's 1 MiB. */
+  conversationsPageMaxBytes: 512 * 1024,
+  /** Conversation ids per page of the internal membership listing (the gateway's on WebSocket connect). */
+  conversationIdsPageMax: 1000,
   httpBodyMaxBytes: 64 * 1024,
   wsFrameMaxBytes: 16 * 1024,
 } as const;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ErrorCode } from './errors';
 import {
   AddMembersBody,
+  ConversationsQuery,
   CreateConversationBody,
   EditMessageBody,
   HistoryQuery,
@@ -71,11 +72,12 @@ export const httpRoutes: RouteSpec[] = [
   route({ method: 'post', path: '/auth/logout', summary: 'Revoke a refresh token family', tag: 'auth', access: 'bearer', body: RefreshBody,
     replies: { 204: ok('Logged out') } }),
   route({ method: 'get', path: '/auth/me', summary: 'The caller', tag: 'auth', access: 'bearer', replies: { 200: ok('The caller', User) } }),
-  route({ method: 'get', path: '/users', summary: 'The user directory, with prefix search', tag: 'users', access: 'bearer', query: UsersQuery,
+  route({ method: 'get', path: '/users', summary: 'Every user but the caller, with prefix search', tag: 'users', access: 'bearer', query: UsersQuery,
     replies: { 200: ok('One page of users; next_cursor is null on the last', Users) } }),
   route({ method: 'get', path: '/conversations', summary: 'The caller’s conversations, newest activity first', tag: 'conversations', access: 'bearer',
-    replies: { 200: ok('Conversations', z.object({ conversations: z.array(Conversation) })) } }),
-  route({ method: 'post', path: '/conversations', summary: 'Create a conversation (empty title + one member = direct)', tag: 'conversations', access: 'bearer',
+    query: ConversationsQuery,
+    replies: { 200: ok('One page of conversations; next_cursor is null on the last', z.object({ conversations: z.array(Conversation), next_cursor: z.string().nullable() })) } }),
+  route({ method: 'post', path: '/conversations', summary: 'Create a conversation (one other member and no kind "group" = the pair’s direct one)', tag: 'conversations', access: 'bearer',
     body: CreateConversationBody, replies: { 201: ok('Created', Conversation), 200: ok('The existing direct conversation', Conversation) } }),
   route({ method: 'get', path: '/conversations/{id}', summary: 'One conversation', tag: 'conversations', access: 'bearer',
     replies: { 200: ok('The conversation', Conversation), 403: ok('Not a member', ErrorBody), 404: ok('No such conversation', ErrorBody) } }),

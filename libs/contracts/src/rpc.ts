@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { ErrorCode } from './errors';
-import { ClientMessageId, Content, Emoji, HistoryQuery, LoginBody, RefreshBody, SignupBody } from './http';
-import { Conversation, Id, Message, MessagePage, TokenPair, User } from './models';
+import { ClientMessageId, Content, ConversationsQuery, Emoji, HistoryQuery, LoginBody, RefreshBody, SignupBody } from './http';
+import { limits } from './limits';
+import { Conversation, ConversationKind, Id, Message, MessagePage, TokenPair, User } from './models';
 import { rpcSubjects } from './subjects';
 
 /** A request/reply pair on one NATS subject, validated on both sides. */
@@ -37,19 +38,31 @@ export const contracts = {
   ),
   usersList: rpc(
     rpcSubjects.usersList,
-    z.object({ q: z.string().max(32).optional(), limit: z.number().int().min(1).max(200), cursor: z.string().max(200).optional() }),
+    z.object({
+      q: z.string().max(32).optional(),
+      limit: z.number().int().min(1).max(limits.usersMaxLimit),
+      cursor: z.string().max(200).optional(),
+      /** Leaves this user out (the caller of GET /users). */
+      except_id: Id.optional(),
+    }),
     z.object({ users: z.array(User), next_cursor: z.string().nullable() }),
   ),
   conversationsCreate: rpc(
     rpcSubjects.conversationsCreate,
-    z.object({ ...Actor, title: z.string().trim().max(200), member_ids: z.array(Id).max(999) }),
+    z.object({ ...Actor, title: z.string().trim().max(200), member_ids: z.array(Id).max(999), kind: ConversationKind.optional() }),
     z.object({ conversation: Conversation, created: z.boolean() }),
   ),
   conversationsGet: rpc(rpcSubjects.conversationsGet, z.object({ ...Actor, conversation_id: Id }), Conversation),
   conversationsList: rpc(
     rpcSubjects.conversationsList,
-    z.object(Actor),
-    z.object({ conversations: z.array(Conversation) }),
+    ConversationsQuery.extend(Actor),
+    z.object({ conversations: z.array(Conversation), next_cursor: z.string().nullable() }),
+  ),
+  /** Internal: the ids of a user's conversations in id order, a page after `after` (the gateway's list on connect). */
+  conversationsIdsOf: rpc(
+    rpcSubjects.conversationsIdsOf,
+    z.object({ user_id: Id, limit: z.number().int().min(1).max(limits.conversationIdsPageMax), after: Id.optional() }),
+    z.object({ conversation_ids: z.array(Id), next_after: Id.nullable() }),
   ),
   /** Internal: is this user a member? `exists` tells a 404 from a 403. */
   conversationsMembership: rpc(

@@ -15,6 +15,7 @@ export const rpcSubjects = {
   conversationsCreate: 'conversations.create',
   conversationsGet: 'conversations.get',
   conversationsList: 'conversations.list',
+  conversationsIdsOf: 'conversations.ids_of',
   conversationsMembership: 'conversations.membership',
   conversationsAddMembers: 'conversations.members.add',
   conversationsRemoveMember: 'conversations.members.remove',

@@ -28,4 +28,6 @@ export const gatewayEnv = {
   WS_FRAME_BURST: z.coerce.number().int().positive().default(60),
   WS_TYPING_EXPIRY_SECONDS: z.coerce.number().positive().default(5),
   WS_DRAIN_SECONDS: z.coerce.number().positive().default(5),
+  /** Conversation ids per request when a user's first socket connects here (1000 ids are ~40 KB). */
+  WS_FOLLOW_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(1000),
 };

@@ -39,7 +39,7 @@ export async function startGatewayService({ config, logger, metrics, bus, rateCo
   const verifier = new AccessTokenVerifier(bus, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE });
   const registry = new ConnectionRegistry();
   const directory = new MemberDirectory();
-  const fanout = new Fanout(bus, registry, directory, logger);
+  const fanout = new Fanout(bus, registry, directory, logger, config.WS_FOLLOW_PAGE_SIZE);
   fanout.start();
   onStop(() => fanout.stop());
   const presence = new PresenceReporter(bus, registry, config.GATEWAY_ID);

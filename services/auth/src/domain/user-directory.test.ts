@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { limits } from '@pneumatic/contracts';
 import { decodeCursor, encodeCursor, pageOf, pageSizeViolation, prefixPattern } from './user-directory';
 
 describe('user directory', () => {
@@ -21,9 +23,22 @@ describe('user directory', () => {
   });
 
   it('bounds the page size', () => {
-    expect(pageSizeViolation(0)).toBe('limit: must be between 1 and 200');
-    expect(pageSizeViolation(201)).not.toBeNull();
-    expect(pageSizeViolation(50)).toBeNull();
+    expect(pageSizeViolation(0)).toBe('limit: must be between 1 and 1000');
+    expect(pageSizeViolation(1001)).not.toBeNull();
+    expect(pageSizeViolation(1000)).toBeNull();
+  });
+
+  it('fits a full page of the largest possible users in one NATS message', () => {
+    // Every UTF-16 unit of a full name is at most 6 bytes as JSON (a control character is \u0001).
+    const user = {
+      id: randomUUID(),
+      username: 'x'.repeat(limits.usernameMaxChars),
+      full_name: '\u0001'.repeat(limits.fullNameMaxChars),
+      online: false,
+    };
+    const page = { users: Array.from({ length: limits.usersMaxLimit }, () => user), next_cursor: encodeCursor('x'.repeat(limits.usernameMaxChars)) };
+    const bytes = Buffer.byteLength(JSON.stringify({ ok: true, data: page }));
+    expect(bytes).toBeLessThan(1024 * 1024 - 64 * 1024); // room for the envelope's headers
   });
 
   it('gives a cursor only when more rows follow', () => {

@@ -21,13 +21,13 @@ export function registerUserHandlers(bus: Bus, users: UserStore) {
     bus.serve(contracts.usersResolve, async ({ usernames }) => ({ users: await users.resolve(usernames) }), { queue }),
     bus.serve(
       contracts.usersList,
-      async ({ q, limit, cursor }) => {
+      async ({ q, limit, cursor, except_id }) => {
         const violation = pageSizeViolation(limit);
         if (violation) throw new DomainError('validation_error', violation);
         const after = cursor ? decodeCursor(cursor) : null;
         if (cursor && after === null) throw new DomainError('validation_error', 'cursor: not a cursor from a previous page');
         // One row past the page tells whether another page follows.
-        const { items, nextCursor } = pageOf(await users.list(prefixPattern(q ?? ''), after, limit + 1), limit);
+        const { items, nextCursor } = pageOf(await users.list(prefixPattern(q ?? ''), after, limit + 1, except_id ?? null), limit);
         return { users: items, next_cursor: nextCursor };
       },
       { queue },

@@ -74,13 +74,13 @@ export class UserStore {
     return rows.map(userOf);
   }
 
-  /** Users whose lower-case name matches `pattern` and sorts after `after`, in name order. */
-  async list(pattern: string, after: string | null, limit: number): Promise<User[]> {
+  /** Users whose lower-case name matches `pattern` and sorts after `after`, in name order, but `exceptId`. */
+  async list(pattern: string, after: string | null, limit: number, exceptId: string | null = null): Promise<User[]> {
     const { rows } = await this.db.query<UserRow>(
       `SELECT id, username, full_name FROM users
-       WHERE ${lowerName} LIKE $1 AND ($2::text IS NULL OR ${lowerName} > $2)
+       WHERE ${lowerName} LIKE $1 AND ($2::text IS NULL OR ${lowerName} > $2) AND ($4::uuid IS NULL OR id <> $4)
        ORDER BY ${lowerName} LIMIT $3`,
-      [pattern, after, limit],
+      [pattern, after, limit, exceptId],
     );
     return rows.map(userOf);
   }

@@ -12,12 +12,16 @@ const command: fc.Arbitrary<ConversationCommand> = fc.oneof(
   fc.record({ actorId: user, title: fc.constantFrom('A', 'B', '') }).map((d) => ({ type: 'RenameConversation' as const, data: { ...d, now } })),
 );
 
-const start = fc.record({ title: fc.constantFrom('', 'Team'), memberIds: fc.array(user, { minLength: 1, maxLength: 4 }) });
+const start = fc.record({
+  title: fc.constantFrom('', 'Team'),
+  memberIds: fc.array(user, { minLength: 1, maxLength: 4 }),
+  kind: fc.constantFrom(undefined, 'group' as const, 'direct' as const),
+});
 
-function run(initial: { title: string; memberIds: string[] }, commands: ConversationCommand[]) {
+function run(initial: { title: string; memberIds: string[]; kind: 'group' | 'direct' | undefined }, commands: ConversationCommand[]) {
   let state: ConversationState = null;
   try {
-    state = decide({ type: 'CreateConversation', data: { conversationId: users[0]!, actorId: users[0]!, ...initial, now } }, null).reduce(evolve, state);
+    state = decide({ type: 'CreateConversation', data: { conversationId: users[0]!, actorId: users[0]!, title: initial.title, memberIds: initial.memberIds, kind: initial.kind, now } }, null).reduce(evolve, state);
   } catch {
     return [];
   }
@@ -47,13 +51,13 @@ describe('conversation invariants (property-based)', () => {
     );
   });
 
-  it('keeps members distinct, and a direct conversation exactly its pair', () => {
+  it('keeps members distinct, and a direct conversation exactly its pair under its first title', () => {
     fc.assert(
       fc.property(start, fc.array(command, { maxLength: 30 }), (initial, commands) => {
         for (const { after } of run(initial, commands)) {
           expect(new Set(after.members).size).toBe(after.members.length);
           if (after.kind === 'direct') expect(after.members).toHaveLength(2);
-          if (after.kind === 'direct') expect(after.title).toBe('');
+          if (after.kind === 'direct') expect(after.title).toBe(initial.title);
         }
       }),
     );

@@ -4,6 +4,7 @@ import {
   evolve,
   type ConversationCommand,
   type ConversationEvent,
+  type ConversationKind,
   type ConversationState,
   type CreateConversation,
 } from './conversation';
@@ -12,10 +13,12 @@ const now = new Date('2026-01-01T12:00:00.000Z');
 const [alice, bob, carol, dave] = ['a0000000-0000-4000-8000-000000000001', 'b0000000-0000-4000-8000-000000000002', 'c0000000-0000-4000-8000-000000000003', 'd0000000-0000-4000-8000-000000000004'];
 const conversationId = 'f0000000-0000-4000-8000-00000000000f';
 
-const create = (title: string, memberIds: string[], actorId = alice): CreateConversation => ({
+const create = (title: string, memberIds: string[], kind?: ConversationKind): CreateConversation => ({
   type: 'CreateConversation',
-  data: { conversationId, actorId, title, memberIds, now },
+  data: { conversationId, actorId: alice, title, memberIds, now, ...(kind ? { kind } : {}) },
 });
+/** A group of the caller and one other, which only an explicit kind makes. */
+const pairGroup = (title: string) => create(title, [bob], 'group');
 
 /** Runs commands one after another, as the store does: decide on the folded state, then fold the new events. */
 function run(...commands: ConversationCommand[]): { state: ConversationState; events: ConversationEvent[] } {
@@ -51,8 +54,8 @@ describe('creating a conversation', () => {
   });
 
   it('adds the caller even when they name only others, and keeps them once when they name themselves', () => {
-    expect(run(create('Team', [bob])).state?.members).toEqual([alice, bob]);
-    expect(run(create('Team', [bob, alice])).state?.members).toEqual([alice, bob]);
+    expect(run(pairGroup('Team')).state?.members).toEqual([alice, bob]);
+    expect(run(create('Team', [bob, alice], 'group')).state?.members).toEqual([alice, bob]);
   });
 
   it('drops duplicate member ids', () => {
@@ -64,9 +67,29 @@ describe('creating a conversation', () => {
     expect(run(create('   ', [bob, bob, alice])).state?.kind).toBe('direct');
   });
 
-  it('makes a titled chat a group, even with one other member or none', () => {
-    expect(run(create('Pair', [bob])).state?.kind).toBe('group');
+  it('makes a titled chat with exactly one other member direct too, keeping the title it was created with', () => {
+    expect(run(create('Bob', [bob])).state).toMatchObject({ kind: 'direct', title: 'Bob', members: [alice, bob] });
+  });
+
+  it('makes a group of two only when asked, and a titled chat of one a group', () => {
+    expect(run(pairGroup('Pair')).state?.kind).toBe('group');
     expect(run(create('Notes to self', [])).state).toMatchObject({ kind: 'group', members: [alice] });
+  });
+
+  it('refuses an untitled group of two', () => {
+    expect(failure(() => decide(create('', [bob], 'group'), null))).toEqual({
+      code: 'validation_error',
+      detail: 'title: a group conversation needs a title',
+    });
+  });
+
+  it('refuses a direct kind without exactly one other member', () => {
+    for (const others of [[], [bob, carol]]) {
+      expect(failure(() => decide(create('', others, 'direct'), null))).toEqual({
+        code: 'validation_error',
+        detail: 'kind: a direct conversation has exactly one other member',
+      });
+    }
   });
 
   it('trims the title', () => {
@@ -95,19 +118,19 @@ describe('creating a conversation', () => {
   });
 
   it('refuses a title over 200 characters', () => {
-    expect(failure(() => decide(create('x'.repeat(201), [bob]), null))).toMatchObject({ code: 'validation_error' });
+    expect(failure(() => decide(create('x'.repeat(201), [bob, carol]), null))).toMatchObject({ code: 'validation_error' });
   });
 
   it('refuses to create a conversation twice', () => {
-    const { state } = run(create('Team', [bob]));
-    expect(failure(() => decide(create('Team', [bob]), state))).toMatchObject({ code: 'conflict' });
+    const { state } = run(pairGroup('Team'));
+    expect(failure(() => decide(pairGroup('Team'), state))).toMatchObject({ code: 'conflict' });
   });
 });
 
 describe('evolving', () => {
   it('reproduces the state from the events alone', () => {
     const { state, events } = run(
-      create('Team', [bob]),
+      pairGroup('Team'),
       { type: 'AddMembers', data: { actorId: bob, userIds: [carol, dave], now } },
       { type: 'RemoveMember', data: { actorId: alice, userId: carol, now } },
     );
@@ -117,7 +140,7 @@ describe('evolving', () => {
 });
 
 describe('adding members', () => {
-  const team = run(create('Team', [bob])).state;
+  const team = run(pairGroup('Team')).state;
 
   it('adds only people not already there', () => {
     const events = decide({ type: 'AddMembers', data: { actorId: alice, userIds: [bob, carol, carol], now } }, team);
@@ -161,11 +184,11 @@ describe('removing a member', () => {
 });
 
 describe('renaming', () => {
-  const team = run(create('Team', [bob])).state;
+  const team = run(pairGroup('Team')).state;
   const rename = (actorId: string, title: string) => ({ type: 'RenameConversation' as const, data: { actorId, title, now } });
 
   it('lets a member rename a group, trimming the title', () => {
-    const { state, events } = run(create('Team', [bob]), rename(bob, '  Core team '));
+    const { state, events } = run(pairGroup('Team'), rename(bob, '  Core team '));
     expect(events[1]).toEqual({
       type: 'conversation.renamed',
       schemaVersion: 1,

@@ -22,7 +22,7 @@ export type ConversationState = Conversation | null;
 
 export type CreateConversation = {
   type: 'CreateConversation';
-  data: { conversationId: string; actorId: string; title: string; memberIds: string[]; now: Date };
+  data: { conversationId: string; actorId: string; title: string; memberIds: string[]; kind?: ConversationKind; now: Date };
 };
 export type AddMembers = { type: 'AddMembers'; data: { actorId: string; userIds: string[]; now: Date } };
 export type RemoveMember = { type: 'RemoveMember'; data: { actorId: string; userId: string; now: Date } };
@@ -89,10 +89,10 @@ function create(data: CreateConversation['data'], state: ConversationState): Con
   if (title.length > limits.titleMaxChars) throw invalid(`title: at most ${limits.titleMaxChars} characters`);
   const members = unique([data.actorId, ...data.memberIds]);
   const others = members.length - 1;
-  if (!title && others === 0) throw invalid('member_ids: name at least one other member, or give the conversation a title');
-  if (!title && others > 1) throw invalid('title: a group conversation needs a title');
+  const kind = kindOf(data.kind, others);
+  if (kind === 'group' && !title && others === 0) throw invalid('member_ids: name at least one other member, or give the conversation a title');
+  if (kind === 'group' && !title) throw invalid('title: a group conversation needs a title');
   if (members.length > limits.groupMaxMembers) throw invalid(`member_ids: a group has at most ${limits.groupMaxMembers} members`);
-  const kind: ConversationKind = !title && others === 1 ? 'direct' : 'group';
   return [
     {
       type: 'conversation.created',
@@ -100,6 +100,15 @@ function create(data: CreateConversation['data'], state: ConversationState): Con
       data: { conversationId: data.conversationId, kind, title, members, createdBy: data.actorId, createdAt: data.now.toISOString() },
     },
   ];
+}
+
+/**
+ * One other member is the pair's direct chat whatever the title (seed 001's client titles it with
+ * the other person's name); only an explicit `group` makes a group of two.
+ */
+function kindOf(asked: ConversationKind | undefined, others: number): ConversationKind {
+  if (asked === 'direct' && others !== 1) throw invalid('kind: a direct conversation has exactly one other member');
+  return asked ?? (others === 1 ? 'direct' : 'group');
 }
 
 /** Changes to an existing conversation may come only from one of its members. */
@@ -142,8 +151,8 @@ function removeMember(data: RemoveMember['data'], state: Conversation): MemberRe
 }
 
 function rename(data: RenameConversation['data'], state: Conversation): ConversationRenamed[] {
-  // A direct chat is untitled by definition: its title is what tells it from a group.
-  if (state.kind === 'direct') throw invalid('title: a direct conversation has no title');
+  // A direct chat is named after the other person by each client; its stored title is only what the first create said.
+  if (state.kind === 'direct') throw invalid('title: a direct conversation cannot be renamed');
   const title = data.title.trim();
   if (!title) throw invalid('title: must not be empty');
   if (title.length > limits.titleMaxChars) throw invalid(`title: at most ${limits.titleMaxChars} characters`);

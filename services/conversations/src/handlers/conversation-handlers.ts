@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DomainError, contracts, type Conversation } from '@pneumatic/contracts';
 import { commandMetadata, type Bus, type Logger } from '@pneumatic/platform';
 import { decide } from '../domain/conversation';
+import { decodeListCursor, encodeListCursor, withinBytes } from '../domain/conversation-page';
 import type { ConversationStore } from '../store/conversation-store';
 import { toView } from './conversation-view';
 import { requireKnownUsers } from './known-users';
@@ -16,10 +17,10 @@ export function registerConversationHandlers(bus: Bus, store: ConversationStore,
   return [
     bus.serve(
       contracts.conversationsCreate,
-      async ({ actor_id, title, member_ids }) => {
+      async ({ actor_id, title, member_ids, kind }) => {
         const command = {
           type: 'CreateConversation' as const,
-          data: { conversationId: randomUUID(), actorId: actor_id, title, memberIds: member_ids, now: new Date() },
+          data: { conversationId: randomUUID(), actorId: actor_id, title, memberIds: member_ids, now: new Date(), ...(kind ? { kind } : {}) },
         };
         // Deciding first is pure and cheap: a broken rule is reported before auth is asked about ids.
         const [event] = decide(command, null);
@@ -46,7 +47,27 @@ export function registerConversationHandlers(bus: Bus, store: ConversationStore,
     ),
     bus.serve(
       contracts.conversationsList,
-      async ({ actor_id }) => ({ conversations: await summarize(actor_id, (await store.listFor(actor_id)).map(toView)) }),
+      async ({ actor_id, limit, cursor }) => {
+        const after = cursor ? decodeListCursor(cursor) : null;
+        if (cursor && !after) throw new DomainError('validation_error', 'cursor: not a cursor from a previous page');
+        // One row past the page tells whether another page follows.
+        const rows = await store.pageFor(actor_id, after, limit + 1);
+        const page = rows.slice(0, limit);
+        // Counted pages of large summaries (long last messages, big groups) would pass a NATS message: bytes end a page too.
+        const conversations = withinBytes(await summarize(actor_id, page.map((r) => toView(r.conversation))));
+        const last = rows[conversations.length - 1];
+        const more = rows.length > conversations.length;
+        return { conversations, next_cursor: more && last ? encodeListCursor(last.position) : null };
+      },
+      { queue },
+    ),
+    bus.serve(
+      contracts.conversationsIdsOf,
+      async ({ user_id, limit, after }) => {
+        const ids = await store.idsOf(user_id, after ?? null, limit + 1);
+        const page = ids.slice(0, limit);
+        return { conversation_ids: page, next_after: ids.length > limit ? page[page.length - 1]! : null };
+      },
       { queue },
     ),
     bus.serve(contracts.conversationsMembership, ({ conversation_id, user_id }) => store.membership(conversation_id, user_id), {

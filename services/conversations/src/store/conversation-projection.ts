@@ -1,5 +1,6 @@
 import type { PoolClient } from '@pneumatic/platform';
 import { directKeyOf, type Conversation, type ConversationEvent } from '../domain/conversation';
+import type { ListPosition } from '../domain/conversation-page';
 
 type Queryable = Pick<PoolClient, 'query'>;
 
@@ -85,13 +86,40 @@ export async function readDirectConversation(client: Queryable, directKey: strin
   return rows[0] ? fromRow(rows[0]) : null;
 }
 
-/** A user's conversations, newest first (by creation until messages bring activity). */
-export async function readConversationsOf(client: Queryable, userId: string): Promise<Conversation[]> {
-  const { rows } = await client.query<ConversationRow>(
-    `${selectConversation}
-     JOIN members me ON me.conversation_id = c.id AND me.user_id = $1
-     ORDER BY c.created_at DESC, c.id DESC`,
-    [userId],
+/**
+ * One page of a user's conversations, newest activity first, ties by id. Activity is the last
+ * message's time from the summaries projection (same schema), or creation for a conversation
+ * without messages; `after` is where the previous page ended.
+ */
+export async function readConversationPage(
+  client: Queryable,
+  userId: string,
+  after: ListPosition | null,
+  limit: number,
+): Promise<{ conversation: Conversation; position: ListPosition }[]> {
+  const { rows } = await client.query<ConversationRow & { activity_micros: string }>(
+    `SELECT c.id, c.kind, c.title, c.created_by, c.created_at,
+       ARRAY(SELECT m.user_id::text FROM members m WHERE m.conversation_id = c.id ORDER BY m.joined_at, m.user_id) AS members,
+       (extract(epoch FROM a.at) * 1000000)::bigint::text AS activity_micros
+     FROM members me
+     JOIN conversations c ON c.id = me.conversation_id
+     LEFT JOIN conversation_summaries s ON s.conversation_id = c.id
+     CROSS JOIN LATERAL (SELECT coalesce(s.last_activity_at, c.created_at) AS at) a
+     WHERE me.user_id = $1
+       AND ($2::bigint IS NULL OR (a.at, c.id) < ('epoch'::timestamptz + $2::bigint * interval '1 microsecond', $3::uuid))
+     ORDER BY a.at DESC, c.id DESC
+     LIMIT $4`,
+    [userId, after?.activityMicros ?? null, after?.id ?? null, limit],
   );
-  return rows.map(fromRow);
+  return rows.map((row) => ({ conversation: fromRow(row), position: { activityMicros: row.activity_micros, id: row.id } }));
+}
+
+/** The ids of a user's conversations in id order, after `after`: stable while activity moves. */
+export async function readConversationIdsOf(client: Queryable, userId: string, after: string | null, limit: number): Promise<string[]> {
+  const { rows } = await client.query<{ conversation_id: string }>(
+    `SELECT conversation_id FROM members WHERE user_id = $1 AND ($2::uuid IS NULL OR conversation_id > $2)
+     ORDER BY conversation_id LIMIT $3`,
+    [userId, after, limit],
+  );
+  return rows.map((r) => r.conversation_id);
 }

@@ -22,8 +22,8 @@ describe('conversation store (real Postgres)', () => {
     await ctx.cleanup();
   });
 
-  const created = (actorId: string, title: string, memberIds: string[]) =>
-    decide({ type: 'CreateConversation', data: { conversationId: randomUUID(), actorId, title, memberIds, now } }, null)[0]!;
+  const created = (actorId: string, title: string, memberIds: string[], kind?: 'group') =>
+    decide({ type: 'CreateConversation', data: { conversationId: randomUUID(), actorId, title, memberIds, now, ...(kind ? { kind } : {}) } }, null)[0]!;
 
   it('returns the winner when another transaction commits the same direct pair first', async () => {
     const [alice, bob] = [randomUUID(), randomUUID()];
@@ -49,14 +49,15 @@ describe('conversation store (real Postgres)', () => {
 
   it('adds and removes group members through the stream, keeping the projection in step', async () => {
     const [alice, bob, carol] = [randomUUID(), randomUUID(), randomUUID()];
-    const { conversation } = await store.create(created(alice, 'Team', [bob]));
+    const { conversation } = await store.create(created(alice, 'Team', [bob], 'group'));
     const added = await store.update(conversation.id, { type: 'AddMembers', data: { actorId: bob, userIds: [carol, bob], now } });
     expect(added.events).toHaveLength(1);
     expect([...added.conversation.members].sort()).toEqual([alice, bob, carol].sort());
     const removed = await store.update(conversation.id, { type: 'RemoveMember', data: { actorId: alice, userId: bob, now } });
     expect([...removed.conversation.members].sort()).toEqual([alice, carol].sort());
     expect(await store.membership(conversation.id, bob)).toEqual({ exists: true, member: false });
-    expect((await store.listFor(bob)).map((c) => c.id)).not.toContain(conversation.id);
+    expect(await store.idsOf(bob, null, 100)).not.toContain(conversation.id);
+    expect((await store.pageFor(bob, null, 100)).map((r) => r.conversation.id)).not.toContain(conversation.id);
     const { rows } = await db.query('SELECT version FROM streams WHERE stream_id = $1', [conversation.id]);
     expect(rows[0].version).toBe(3);
   });

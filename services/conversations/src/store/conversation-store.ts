@@ -16,9 +16,11 @@ import {
   DirectConversationTaken,
   project,
   readConversation,
-  readConversationsOf,
+  readConversationIdsOf,
+  readConversationPage,
   readDirectConversation,
 } from './conversation-projection';
+import type { ListPosition } from '../domain/conversation-page';
 
 /** Conversation streams in the event store (stream id = conversation id) plus their inline projection. */
 export class ConversationStore {
@@ -76,8 +78,12 @@ export class ConversationStore {
     return readConversation(this.db, conversationId);
   }
 
-  listFor(userId: string): Promise<Conversation[]> {
-    return readConversationsOf(this.db, userId);
+  pageFor(userId: string, after: ListPosition | null, limit: number) {
+    return readConversationPage(this.db, userId, after, limit);
+  }
+
+  idsOf(userId: string, after: string | null, limit: number): Promise<string[]> {
+    return readConversationIdsOf(this.db, userId, after, limit);
   }
 
   async membership(conversationId: string, userId: string): Promise<{ exists: boolean; member: boolean }> {

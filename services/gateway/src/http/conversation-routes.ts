@@ -1,6 +1,7 @@
 import {
   AddMembersBody,
   ConversationParams,
+  ConversationsQuery,
   CreateConversationBody,
   HistoryQuery,
   Id,
@@ -21,8 +22,8 @@ export function conversationRoutes(bus: Bus, authenticated: RequestHandler): Rou
   const router = Router();
   router.use('/conversations', authenticated);
 
-  router.get('/conversations', async (_req, res) => {
-    res.json(await bus.call(contracts.conversationsList, { actor_id: callerOf(res).userId }));
+  router.get('/conversations', async (req, res) => {
+    res.json(await bus.call(contracts.conversationsList, { ...parse(ConversationsQuery, req.query), actor_id: callerOf(res).userId }));
   });
   router.post('/conversations', async (req, res) => {
     const body = parse(CreateConversationBody, req.body);

@@ -44,6 +44,8 @@ export class Fanout {
     private readonly registry: ConnectionRegistry,
     private readonly directory: MemberDirectory,
     private readonly logger: Logger,
+    /** Conversation ids per request when a user connects: ids only, whatever their summaries weigh. */
+    private readonly followPageSize = 1000,
   ) {}
 
   /** Hears presence transitions for every local socket: one subscription per gateway. */
@@ -69,8 +71,13 @@ export class Fanout {
         this.bus.subscribe(userSubject(userId), UserEvent, (event) => this.onUserEvent(userId, event)),
       );
     }
-    const { conversations } = await this.bus.call(contracts.conversationsList, { actor_id: userId });
-    for (const c of conversations) this.follow(c.id, userId);
+    // In id order, which activity does not reorder mid-way; conversations joined meanwhile come as user events.
+    let after: string | undefined;
+    do {
+      const page = await this.bus.call(contracts.conversationsIdsOf, { user_id: userId, limit: this.followPageSize, ...(after ? { after } : {}) });
+      for (const id of page.conversation_ids) this.follow(id, userId);
+      after = page.next_after ?? undefined;
+    } while (after);
   }
 
   /** Called when a user's last socket here closed. */

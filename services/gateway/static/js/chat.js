@@ -162,6 +162,8 @@ function renderHeader() {
 // ---------------------------------------------------------------- loading
 
 async function loadUsers() {
+  // The directory leaves the caller out; we still name ourselves as a member and sender.
+  state.users.set(state.me.id, { ...state.users.get(state.me.id), ...state.me });
   let cursor = null;
   for (let page = 0; page < USER_PAGES; page++) {
     const body = await api(`/users?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
@@ -245,7 +247,7 @@ async function createGroup(title, usernames) {
     if (!user) throw new Error(`No user named "${name}"`);
     if (user.id !== state.me.id) memberIds.push(user.id);
   }
-  const conversation = await api('/conversations', { method: 'POST', body: { title, member_ids: memberIds } });
+  const conversation = await api('/conversations', { method: 'POST', body: { title, member_ids: memberIds, kind: 'group' } });
   upsertConversation(conversation);
   await openConversation(conversation.id);
 }

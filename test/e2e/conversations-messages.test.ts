@@ -198,7 +198,7 @@ describe('direct conversations and the paged list (issue #16, #15.1)', () => {
         const res = await api('bob', `/conversations/${lastById}/messages`, post({ content: 'ping' }));
         expect(res.status).toBe(201);
         const frame = await socket.nextOfType('message', 2_000).catch(() => undefined);
-        return frame?.message?.conversation_id === lastById;
+        return (frame?.message as { conversation_id?: string } | undefined)?.conversation_id === lastById;
       }, 30_000);
     } finally {
       socket.close();

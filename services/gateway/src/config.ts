@@ -28,4 +28,6 @@ export const gatewayEnv = {
   WS_FRAME_BURST: z.coerce.number().int().positive().default(60),
   WS_TYPING_EXPIRY_SECONDS: z.coerce.number().positive().default(5),
   WS_DRAIN_SECONDS: z.coerce.number().positive().default(5),
+  // The NATS notice ends a session at once; this poll of auth's list bounds how long a missed one may go unseen.
+  SESSION_POLL_SECONDS: z.coerce.number().positive().default(5),
 };

@@ -64,6 +64,7 @@ describe('embedded mode (npm start without infrastructure)', () => {
   let convId = '';
   let messageId = '';
   let aliceToken = '';
+  let loggedOutToken = '';
 
   it('plays the seed 000 flow in one process', async () => {
     running = await startEmbedded();
@@ -149,6 +150,19 @@ describe('embedded mode (npm start without infrastructure)', () => {
     expect(pages.length).toBeGreaterThan(1);
     expect(pages.flatMap((p) => p.conversations)).toHaveLength(56 + 3);
   }, 120_000);
+  it('ends a login session on logout: its token gets 401 and its socket closes 1008', async () => {
+    const api = running!.url;
+    const pair = await (await fetch(`${api}/auth/login`, json({ username: 'alice', password: 'pass123' }))).json();
+    const socket = await TestSocket.open(`${api.replace('http', 'ws')}/ws?token=${pair.access_token}`);
+    socket.send({ type: 'ping', ref: 'live' });
+    await socket.next((f) => f.type === 'pong');
+    const logout = await fetch(`${api}/auth/logout`, bearer(pair.access_token, json({ refresh_token: pair.refresh_token })));
+    expect(logout.status).toBe(204);
+    expect(await socket.closed()).toEqual({ code: 1008, reason: 'session ended: logged out' });
+    expect((await fetch(`${api}/auth/me`, bearer(pair.access_token))).status).toBe(401);
+    expect((await fetch(`${api}/auth/me`, bearer(aliceToken))).status).toBe(200);
+    loggedOutToken = pair.access_token;
+  });
 
   it('keeps history and conversations across a restart on the same data directory', async () => {
     expect(await running!.stop()).toBe(0);
@@ -157,6 +171,8 @@ describe('embedded mode (npm start without infrastructure)', () => {
     // The signing key is kept in the data directory, so the token from before still holds.
     const history = await (await fetch(`${api}/conversations/${convId}/messages`, bearer(aliceToken))).json();
     expect(history.messages).toEqual([expect.objectContaining({ message_id: messageId, content: 'Hi Bob!', seq: 1 })]);
+    // The ended session is kept in the database too, so it stays ended.
+    expect((await fetch(`${api}/auth/me`, bearer(loggedOutToken))).status).toBe(401);
     // Summaries are rebuilt from the republished events at start: wait for the last message to reappear.
     const listed = await waitFor('the conversation summary to be rebuilt', async () => {
       const body = await (await fetch(`${api}/conversations`, bearer(aliceToken))).json();

@@ -4,7 +4,7 @@
  * ways live, see each other typing and online, and one reloads and still has the history.
  * Screenshots land in test-results/web-ui/ (git-ignored).
  */
-import { createTestContext, startTestStack, type TestContext, type TestStack } from '@pneumatic/testkit';
+import { createTestContext, startTestStack, waitFor, type TestContext, type TestStack } from '@pneumatic/testkit';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page, type WebSocketRoute } from 'playwright-core';
@@ -193,5 +193,37 @@ describe('web UI in headless Chromium', () => {
     await bob.locator('#messages li.theirs', { hasText: 'Sent from a tunnel' }).waitFor(wait);
     expect(await bob.locator('#messages li', { hasText: 'Sent from a tunnel' }).count()).toBe(1);
     expect(pageErrors).toEqual([]);
+  }, 40_000);
+
+  it('refreshes the token before it expires and renews the open socket with an auth frame', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    // The page's clock only: the server's stays real, so the tokens it issues are genuine.
+    await page.clock.install();
+    const opened: string[] = [];
+    const sent: { type: string; token?: string }[] = [];
+    const received: { type: string; expires_at?: string }[] = [];
+    page.on('websocket', (ws) => {
+      opened.push(ws.url());
+      ws.on('framesent', (f) => sent.push(JSON.parse(String(f.payload))));
+      ws.on('framereceived', (f) => received.push(JSON.parse(String(f.payload))));
+    });
+    try {
+      await signUp(page, stack.url(0), 'carol', 'Carol Renewer');
+      const first = await page.evaluate(() => localStorage.getItem('accessToken'));
+      // Into the last minute of the 30-minute token: the page refreshes and hands the socket the new token.
+      await page.clock.fastForward('29:10');
+      const authenticated = await waitFor('the socket to be renewed', () => received.find((f) => f.type === 'authenticated'), 15_000);
+      const renewal = sent.find((f) => f.type === 'auth')!;
+      expect(renewal.token).not.toBe(first);
+      expect(Date.parse(authenticated.expires_at!)).toBeGreaterThan(Date.now() + 29 * 60_000);
+      // Same socket throughout: renewed, not reconnected.
+      expect(opened).toHaveLength(1);
+      await page.locator('#connection', { hasText: 'Connected' }).waitFor(wait);
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await context.close();
+    }
   }, 40_000);
 });

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { RelayedConversationEvent, RelayedMessageEvent, asyncApiDocument, isDocumentedSubject } from './asyncapi';
 import { UserRegisteredV1 } from './events';
 import { contracts } from './rpc';
-import { eventSubjects, presenceSubjects, rpcSubjects } from './subjects';
+import { authSubjects, eventSubjects, presenceSubjects, rpcSubjects } from './subjects';
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
 const fixturesDir = path.resolve(__dirname, '..', 'fixtures', 'events');
@@ -32,7 +32,7 @@ function sources(): { file: string; text: string }[] {
 /** Every subject the code names, as the concrete subject it would use (ids filled with a sample). */
 function subjectsUsed(text: string): string[] {
   const used: string[] = [];
-  const tables: Record<string, Record<string, string>> = { rpcSubjects, presenceSubjects, eventSubjects };
+  const tables: Record<string, Record<string, string>> = { rpcSubjects, presenceSubjects, eventSubjects, authSubjects };
   for (const [table, values] of Object.entries(tables)) {
     for (const [, key] of text.matchAll(new RegExp(`\\b${table}\\.(\\w+)`, 'g'))) used.push(values[key!] ?? `${table}.${key} (no such subject)`);
   }

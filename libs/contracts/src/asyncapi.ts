@@ -11,13 +11,14 @@ import {
   PresenceDisconnected,
   PresenceHeartbeat,
   ReadReceiptV1,
+  SessionEnded,
   TypingV1,
   UserRegisteredV1,
   UserStatusV1,
 } from './events';
 import { Id, Message } from './models';
 import { RpcFailure, contracts } from './rpc';
-import { eventSubjects, presenceSubjects } from './subjects';
+import { authSubjects, eventSubjects, presenceSubjects } from './subjects';
 
 /**
  * Events as the event stores keep them, relayed to JetStream on `events.<service>.<type>` (see
@@ -179,6 +180,11 @@ export function asyncApiDocument(): Record<string, unknown> {
       messages: { [name]: message(name, presencePayloads[name as keyof typeof presenceSubjects]) },
     };
   }
+  channels['auth.sessionEnded'] = {
+    address: authSubjects.sessionEnded,
+    description: 'Core NATS, to every gateway: close the session\'s sockets and refuse its tokens (missed ones are caught up by authEndedSessions).',
+    messages: { sessionEnded: message('sessionEnded', SessionEnded) },
+  };
   for (const [name, subject] of Object.entries(eventSubjects)) {
     channels[`event.${name}`] = {
       address: subject,

@@ -43,6 +43,19 @@ export const TypingV1 = envelope(
 );
 export const UserStatusV1 = envelope('user.status', 1, z.object({ user_id: Id, status: z.enum(['online', 'offline']) }));
 
+/**
+ * A login session that ended: logout, or a refresh-token reuse that revoked its family. Its access
+ * tokens (claim `sid` = session_id) are refused until `expires_at`, after which they have all expired.
+ */
+export const SessionEnded = z.object({
+  session_id: Id,
+  user_id: Id,
+  reason: z.enum(['logout', 'refresh_token_reuse']),
+  ended_at: z.iso.datetime(),
+  expires_at: z.iso.datetime(),
+});
+export type SessionEnded = z.infer<typeof SessionEnded>;
+
 /** Everything a gateway may hear on a conversation's subject. */
 export const ConversationEvent = z.discriminatedUnion('type', [
   MessageSentV1,

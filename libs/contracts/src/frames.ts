@@ -28,6 +28,8 @@ export const ReadFrame = frame('read', { conversation_id: Id, seq: z.number().in
 export const SyncFrame = frame('sync', { conversation_id: Id, after_seq: z.number().int().min(0) });
 export const GetOnlineUsersFrame = frame('get_online_users', { conversation_id: Id });
 export const PingFrame = frame('ping', {});
+/** Renews the socket with a fresh access token of the same user (API.md: a socket lives no longer than its token). */
+export const AuthFrame = frame('auth', { token: z.string().min(1).max(4096) });
 
 export const ClientFrame = z.discriminatedUnion('type', [
   JoinFrame,
@@ -41,6 +43,7 @@ export const ClientFrame = z.discriminatedUnion('type', [
   SyncFrame,
   GetOnlineUsersFrame,
   PingFrame,
+  AuthFrame,
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export type ClientFrameType = ClientFrame['type'];
@@ -68,5 +71,6 @@ export type ServerFrame =
   | { type: 'online_users'; conversation_id: string; users: string[]; ref?: string | number }
   | { type: 'sync'; conversation_id: string; messages: Message[]; has_more: boolean; ref?: string | number }
   | { type: 'pong'; timestamp: string; ref?: string | number }
+  | { type: 'authenticated'; expires_at: string; ref?: string | number }
   | { type: 'connection'; status: 'connected'; conversation_id: string; user_id: string }
   | { type: 'error'; code: ErrorCode; reason: string; ref?: string | number };

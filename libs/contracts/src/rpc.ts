@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ErrorCode } from './errors';
+import { SessionEnded } from './events';
 import { ClientMessageId, Content, ConversationsQuery, Emoji, HistoryQuery, LoginBody, RefreshBody, SignupBody } from './http';
 import { limits } from './limits';
 import { Conversation, ConversationKind, Id, Message, MessagePage, TokenPair, User } from './models';
@@ -27,6 +28,15 @@ export const contracts = {
   authRefresh: rpc(rpcSubjects.authRefresh, RefreshBody, TokenPair),
   authLogout: rpc(rpcSubjects.authLogout, RefreshBody.extend(Actor), z.object({})),
   authJwks: rpc(rpcSubjects.authJwks, z.object({}), z.object({ keys: z.array(Jwk) })),
+  /**
+   * Internal: sessions ended after (`since`, `after_session_id`) whose tokens may still be alive,
+   * oldest first, a page at a time; `as_of` is the auth database's clock, for the next `since`.
+   */
+  authEndedSessions: rpc(
+    rpcSubjects.authEndedSessions,
+    z.object({ since: z.iso.datetime(), after_session_id: Id.optional(), limit: z.number().int().min(1).max(1000) }),
+    z.object({ sessions: z.array(SessionEnded).max(1000), has_more: z.boolean(), as_of: z.iso.datetime() }),
+  ),
   usersGet: rpc(rpcSubjects.usersGet, z.object({ user_id: Id }), User),
   /** Internal: the users among these ids (unknown ids are simply absent). */
   usersLookup: rpc(rpcSubjects.usersLookup, z.object({ user_ids: z.array(Id).max(1000) }), z.object({ users: z.array(User) })),

@@ -8,6 +8,7 @@ export const rpcSubjects = {
   authRefresh: 'auth.refresh',
   authLogout: 'auth.logout',
   authJwks: 'auth.jwks',
+  authEndedSessions: 'auth.sessions.ended',
   usersGet: 'users.get',
   usersList: 'users.list',
   usersLookup: 'users.lookup',
@@ -35,6 +36,12 @@ export const presenceSubjects = {
   heartbeat: 'presence.heartbeat',
   /** Online/offline transitions, published once each by the presence service. */
   status: 'presence.status',
+} as const;
+
+/** Notices of the auth service, to every gateway (core NATS, no queue group). */
+export const authSubjects = {
+  /** A login session ended (logout, refresh-token reuse): its access tokens and sockets are done. */
+  sessionEnded: 'auth.session.ended',
 } as const;
 
 /** Domain events other services may keep projections of. */

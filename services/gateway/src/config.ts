@@ -30,4 +30,6 @@ export const gatewayEnv = {
   WS_DRAIN_SECONDS: z.coerce.number().positive().default(5),
   /** Conversation ids per request when a user's first socket connects here (1000 ids are ~40 KB). */
   WS_FOLLOW_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(1000),
+  // The NATS notice ends a session at once; this poll of auth's list bounds how long a missed one may go unseen.
+  SESSION_POLL_SECONDS: z.coerce.number().positive().default(5),
 };

@@ -2,6 +2,7 @@ import { loadConfig, type Bus, type Logger, type Metrics, type OnStop, type Read
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AccessTokenVerifier } from './auth/access-tokens';
+import { SessionRevocations } from './auth/session-revocations';
 import { gatewayEnv } from './config';
 import { ConnectionRegistry } from './domain/connection-registry';
 import { MemberDirectory } from './domain/member-directory';
@@ -36,7 +37,10 @@ export async function startGatewayService({ config, logger, metrics, bus, rateCo
     loginWindowSeconds: config.RATE_LIMIT_LOGIN_WINDOW_SECONDS,
   }, logger);
 
-  const verifier = new AccessTokenVerifier(bus, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE });
+  const sessions = new SessionRevocations(bus, logger, config.SESSION_POLL_SECONDS * 1000);
+  sessions.start();
+  onStop(() => sessions.stop());
+  const verifier = new AccessTokenVerifier(bus, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }, sessions);
   const registry = new ConnectionRegistry();
   const directory = new MemberDirectory();
   const fanout = new Fanout(bus, registry, directory, logger, config.WS_FOLLOW_PAGE_SIZE);
@@ -51,6 +55,7 @@ export async function startGatewayService({ config, logger, metrics, bus, rateCo
   const realtime = new RealtimeServer({
     bus,
     verifier,
+    sessions,
     registry,
     fanout,
     presence,
@@ -68,6 +73,7 @@ export async function startGatewayService({ config, logger, metrics, bus, rateCo
     drainMs: config.WS_DRAIN_SECONDS * 1000,
   });
   realtime.attach(server);
+  sessions.onEnded((ended) => realtime.endSession(ended));
   await new Promise<void>((resolve) => server.listen(config.PORT, '0.0.0.0', resolve));
   onStop(() => new Promise((resolve) => server.close(resolve)));
   onStop(() => realtime.drain());

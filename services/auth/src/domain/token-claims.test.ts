@@ -6,12 +6,13 @@ const jti = '0b8e7f5a-1c2d-4e3f-8a9b-0c1d2e3f4a5b';
 const fam = '9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a';
 
 describe('token claims', () => {
-  it('builds access claims that expire after the access TTL', () => {
-    expect(accessClaims(user, jti, 1_000, policy)).toEqual({
+  it('builds access claims naming their session that expire after the access TTL', () => {
+    expect(accessClaims(user, jti, fam, 1_000, policy)).toEqual({
       sub: user.id,
       username: 'alice',
       typ: 'access',
       jti,
+      sid: fam,
       iat: 1_000,
       exp: 2_800,
       iss: 'pneumatic-auth',
@@ -30,7 +31,7 @@ describe('token claims', () => {
   });
 
   it('refuses an access token where a refresh token is expected', () => {
-    expect(asRefreshClaims(accessClaims(user, jti, 1_000, policy))).toBeNull();
+    expect(asRefreshClaims(accessClaims(user, jti, fam, 1_000, policy))).toBeNull();
   });
 
   it('refuses payloads missing a claim or of another shape', () => {

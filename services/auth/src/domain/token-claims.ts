@@ -13,6 +13,8 @@ export interface AccessClaims {
   username: string;
   typ: 'access';
   jti: string;
+  /** The login session (refresh-token family) it belongs to, so ending the session ends the token. */
+  sid: string;
   iat: number;
   exp: number;
   iss: string;
@@ -33,6 +35,7 @@ export interface RefreshClaims {
 export function accessClaims(
   user: { id: string; username: string },
   jti: string,
+  sessionId: string,
   nowSeconds: number,
   policy: TokenPolicy,
 ): AccessClaims {
@@ -41,6 +44,7 @@ export function accessClaims(
     username: user.username,
     typ: 'access',
     jti,
+    sid: sessionId,
     iat: nowSeconds,
     exp: nowSeconds + policy.accessTtlSeconds,
     iss: policy.issuer,

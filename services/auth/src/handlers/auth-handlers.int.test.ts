@@ -1,4 +1,4 @@
-import { DomainError, UserRegisteredV1, contracts, eventSubjects } from '@pneumatic/contracts';
+import { DomainError, SessionEnded, UserRegisteredV1, authSubjects, contracts, eventSubjects } from '@pneumatic/contracts';
 import { connectDatabase, migrate, type Bus, type Database } from '@pneumatic/platform';
 import { createTestContext, waitFor, type TestContext } from '@pneumatic/testkit';
 import jwt from 'jsonwebtoken';
@@ -22,6 +22,7 @@ describe('auth handlers (real Postgres and NATS)', () => {
   let bus: Bus;
   let db: Database;
   const registered: z.infer<typeof UserRegisteredV1>[] = [];
+  const endings: SessionEnded[] = [];
 
   beforeAll(async () => {
     ctx = await createTestContext('auth');
@@ -39,6 +40,7 @@ describe('auth handlers (real Postgres and NATS)', () => {
     });
     registerUserHandlers(bus, users);
     bus.subscribe(eventSubjects.userRegistered, UserRegisteredV1, (event) => registered.push(event));
+    bus.subscribe(authSubjects.sessionEnded, SessionEnded, (ended) => endings.push(ended));
     await bus.flush();
   });
   afterAll(async () => {
@@ -161,6 +163,72 @@ describe('auth handlers (real Postgres and NATS)', () => {
 
       expect(await bus.call(contracts.authLogout, { refresh_token: survivor.refresh_token, actor_id: owner.id })).toEqual({});
       expect(await failureOf(refresh(survivor.refresh_token))).toEqual({ code: 'unauthorized', detail: 'refresh token revoked' });
+    });
+  });
+
+  describe('ended sessions', () => {
+    const sessionOf = (accessToken: string) => (jwt.decode(accessToken) as { sid: string }).sid;
+    const logout = (refresh_token: string, actor_id: string) => bus.call(contracts.authLogout, { refresh_token, actor_id });
+    const listEnded = (since = new Date(0).toISOString(), after_session_id?: string, limit = 1000) =>
+      bus.call(contracts.authEndedSessions, { since, after_session_id, limit });
+    let user: { id: string };
+    beforeAll(async () => {
+      user = await signup('sessioned');
+    });
+
+    it('puts the family in access tokens as sid, the same across rotations', async () => {
+      const pair = await login('sessioned');
+      const rotated = await refresh(pair.refresh_token);
+      expect(sessionOf(rotated.access_token)).toBe(sessionOf(pair.access_token));
+      expect(sessionOf(pair.access_token)).toBe((jwt.decode(pair.refresh_token) as { fam: string }).fam);
+    });
+
+    it('announces a logout once, and lists it for as long as an access token may live', async () => {
+      const pair = await login('sessioned');
+      const sid = sessionOf(pair.access_token);
+      await logout(pair.refresh_token, user.id);
+      const notice = await waitFor('session ended notice', () => endings.find((e) => e.session_id === sid));
+      expect(notice).toMatchObject({ user_id: user.id, reason: 'logout' });
+      expect(Date.parse(notice.expires_at) - Date.parse(notice.ended_at)).toBe(policy.accessTtlSeconds * 1000);
+      expect((await listEnded()).sessions).toContainEqual(notice);
+
+      await logout(pair.refresh_token, user.id);
+      await bus.flush();
+      expect(endings.filter((e) => e.session_id === sid)).toHaveLength(1);
+    });
+
+    it('announces the session a refresh-token reuse ended', async () => {
+      const pair = await login('sessioned');
+      await refresh(pair.refresh_token);
+      await failureOf(refresh(pair.refresh_token));
+      const notice = await waitFor('reuse notice', () => endings.find((e) => e.session_id === sessionOf(pair.access_token)));
+      expect(notice).toMatchObject({ user_id: user.id, reason: 'refresh_token_reuse' });
+    });
+
+    it('lists ended sessions page by page, oldest first, from a cursor', async () => {
+      const { as_of } = await listEnded();
+      const sids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const pair = await login('sessioned');
+        sids.push(sessionOf(pair.access_token));
+        await logout(pair.refresh_token, user.id);
+      }
+      const first = await listEnded(as_of, undefined, 2);
+      expect(first.has_more).toBe(true);
+      const last = first.sessions.at(-1)!;
+      const second = await listEnded(last.ended_at, last.session_id, 2);
+      expect(second.has_more).toBe(false);
+      expect([...first.sessions, ...second.sessions].map((s) => s.session_id)).toEqual(sids);
+    });
+
+    it('leaves no live successor when a logout races a rotation', async () => {
+      for (let i = 0; i < 5; i++) {
+        const pair = await login('sessioned');
+        const [rotated] = await Promise.allSettled([refresh(pair.refresh_token), logout(pair.refresh_token, user.id)]);
+        if (rotated.status === 'fulfilled') {
+          expect(await failureOf(refresh(rotated.value.refresh_token))).toMatchObject({ code: 'unauthorized' });
+        }
+      }
     });
   });
 

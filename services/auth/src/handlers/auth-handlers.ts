@@ -1,4 +1,4 @@
-import { DomainError, UserRegisteredV1, contracts, eventSubjects, type User } from '@pneumatic/contracts';
+import { DomainError, UserRegisteredV1, authSubjects, contracts, eventSubjects, type SessionEnded, type User } from '@pneumatic/contracts';
 import type { Bus, Logger } from '@pneumatic/platform';
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
@@ -6,7 +6,7 @@ import { refusalDetail } from '../domain/refresh-rotation';
 import { fullNameOf, passwordViolation } from '../domain/registration';
 import type { PasswordHasher } from '../security/password-hasher';
 import type { TokenIssuer } from '../security/token-issuer';
-import type { RefreshTokenStore } from '../store/refresh-token-store';
+import type { EndedSession, RefreshTokenStore } from '../store/refresh-token-store';
 import type { UserStore } from '../store/user-store';
 
 export const queue = 'auth';
@@ -36,6 +36,20 @@ const userRegistered = (user: User): z.input<typeof UserRegisteredV1> => ({
 /** Accounts and sessions: signup, login, refresh rotation, logout and the public signing keys. */
 export function registerAuthHandlers(bus: Bus, deps: AuthDependencies) {
   const { users, refreshTokens, passwords, tokens, logger } = deps;
+
+  const asNotice = (ended: EndedSession): SessionEnded => ({
+    session_id: ended.sessionId,
+    user_id: ended.userId,
+    reason: ended.reason,
+    ended_at: ended.endedAt.toISOString(),
+    expires_at: new Date(ended.endedAt.getTime() + tokens.accessTtlSeconds * 1000).toISOString(),
+  });
+  // Gateways act on the notice at once; one that missed it finds the session in endedSessions.
+  const announceEnded = (ended: EndedSession | null) => {
+    if (!ended) return;
+    bus.publish(authSubjects.sessionEnded, asNotice(ended));
+    logger.info({ user_id: ended.userId, session_id: ended.sessionId, reason: ended.reason }, 'session ended');
+  };
 
   const signup = async (body: z.infer<typeof contracts.authSignup.request>) => {
     const violation = passwordViolation(body.password, deps.passwordMinLength);
@@ -81,6 +95,7 @@ export function registerAuthHandlers(bus: Bus, deps: AuthDependencies) {
     if (rotation.verdict === 'unknown') throw invalidRefreshToken();
     if (rotation.verdict === 'reuse_detected') {
       logger.warn({ user_id: claims.sub, family_id: claims.fam }, 'refresh token reused; its family is revoked');
+      announceEnded(rotation.ended);
     }
     throw new DomainError('unauthorized', refusalDetail[rotation.verdict]);
   };
@@ -89,8 +104,13 @@ export function registerAuthHandlers(bus: Bus, deps: AuthDependencies) {
     const claims = tokens.verifyRefresh(refresh_token, { allowExpired: true });
     if (!claims) throw invalidRefreshToken();
     // Someone else's token is ignored rather than refused: logout answers the same either way.
-    if (claims.sub === actor_id) await refreshTokens.revokeFamily(claims.fam, actor_id);
+    if (claims.sub === actor_id) announceEnded(await refreshTokens.revokeFamily(claims.fam, actor_id));
     return {};
+  };
+
+  const endedSessions = async ({ since, after_session_id, limit }: z.infer<typeof contracts.authEndedSessions.request>) => {
+    const page = await refreshTokens.endedSince(new Date(since), after_session_id, limit, tokens.accessTtlSeconds);
+    return { sessions: page.sessions.map(asNotice), has_more: page.hasMore, as_of: page.asOf.toISOString() };
   };
 
   return [
@@ -99,5 +119,6 @@ export function registerAuthHandlers(bus: Bus, deps: AuthDependencies) {
     bus.serve(contracts.authRefresh, refresh, { queue }),
     bus.serve(contracts.authLogout, logout, { queue }),
     bus.serve(contracts.authJwks, async () => tokens.jwks(), { queue }),
+    bus.serve(contracts.authEndedSessions, endedSessions, { queue }),
   ];
 }

@@ -14,7 +14,7 @@ describe('token issuer', () => {
     expect(pair.token_type).toBe('bearer');
     const access = jwt.decode(pair.access_token, { complete: true })!;
     expect(access.header).toMatchObject({ alg: 'ES256', kid: key.kid });
-    expect(access.payload).toMatchObject({ sub: user.id, username: 'alice', typ: 'access', iss: 'pneumatic-auth', aud: 'pneumatic' });
+    expect(access.payload).toMatchObject({ sub: user.id, username: 'alice', typ: 'access', sid: refresh.familyId, iss: 'pneumatic-auth', aud: 'pneumatic' });
     expect(issuer.verifyRefresh(pair.refresh_token)).toEqual({ sub: user.id, jti: refresh.jti, fam: refresh.familyId });
   });
 

@@ -32,7 +32,7 @@ export class TokenIssuer {
     const refresh = refreshClaims(user.id, randomUUID(), familyId, now, this.policy);
     return {
       pair: {
-        access_token: this.sign(accessClaims(user, randomUUID(), now, this.policy)),
+        access_token: this.sign(accessClaims(user, randomUUID(), familyId, now, this.policy)),
         refresh_token: this.sign(refresh),
         token_type: 'bearer',
       },
@@ -59,6 +59,11 @@ export class TokenIssuer {
     } catch {
       return null;
     }
+  }
+
+  /** How long an access token lives: how long an ended session must stay refused. */
+  get accessTtlSeconds(): number {
+    return this.policy.accessTtlSeconds;
   }
 
   jwks(): { keys: PublicJwk[] } {

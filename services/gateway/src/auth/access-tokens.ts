@@ -6,6 +6,15 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 export interface AccessClaims {
   userId: string;
   username: string;
+  /** The login session (claim `sid`): logout or refresh-token reuse ends every token of it. */
+  sessionId: string;
+  /** When the token expires, in ms since the epoch. */
+  expiresAt: number;
+}
+
+/** Whether a login session has ended (see session-revocations.ts). */
+export interface SessionCheck {
+  hasEnded(sessionId: string): Promise<boolean>;
 }
 
 export interface TokenSettings {
@@ -14,7 +23,8 @@ export interface TokenSettings {
 }
 
 /**
- * Verifies access tokens locally with the auth service's public keys. Keys are fetched over
+ * Verifies access tokens locally with the auth service's public keys, and refuses those of an
+ * ended session. Keys are fetched over
  * NATS as a JWKS and cached by kid; an unknown kid refetches (at most once per interval), so
  * auth can rotate keys without restarting gateways.
  */
@@ -26,6 +36,7 @@ export class AccessTokenVerifier {
   constructor(
     private readonly bus: Bus,
     private readonly settings: TokenSettings,
+    private readonly sessions: SessionCheck,
     private readonly minRefreshIntervalMs = 5000,
   ) {}
 
@@ -48,7 +59,10 @@ export class AccessTokenVerifier {
     if (claims.typ !== 'access' || typeof claims.sub !== 'string' || typeof claims.username !== 'string') {
       throw unauthorized('not an access token');
     }
-    return { userId: claims.sub, username: claims.username };
+    // A token without a session could never be ended: tokens from before `sid` existed get a refresh.
+    if (typeof claims.sid !== 'string' || typeof claims.exp !== 'number') throw unauthorized('invalid token');
+    if (await this.sessions.hasEnded(claims.sid)) throw unauthorized('session ended');
+    return { userId: claims.sub, username: claims.username, sessionId: claims.sid, expiresAt: claims.exp * 1000 };
   }
 
   private async keyFor(kid: string): Promise<KeyObject> {

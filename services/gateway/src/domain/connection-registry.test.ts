@@ -1,16 +1,28 @@
 import { ConnectionRegistry, type Connection } from './connection-registry';
 
-const socket = (id: string, userId: string, scope?: string): Connection => ({
+const socket = (id: string, userId: string, scope?: string, sessionId = `${userId}-session`): Connection => ({
   id,
   userId,
   username: userId,
   joined: new Set(),
   scope,
+  sessionId,
+  expiresAt: Number.MAX_SAFE_INTEGER,
   send: () => undefined,
   close: () => undefined,
 });
 
 describe('connection registry', () => {
+  it('finds the sockets of one login session, scoped or not, and no other', () => {
+    const registry = new ConnectionRegistry();
+    registry.add(socket('1', 'alice', undefined, 'login-a'));
+    registry.add(socket('2', 'alice', 'c1', 'login-a'));
+    registry.add(socket('3', 'alice', undefined, 'login-b'));
+    registry.add(socket('4', 'bob', undefined, 'login-c'));
+    expect(registry.sessionSockets('login-a').map((c) => c.id).sort()).toEqual(['1', '2']);
+    expect(registry.sessionSockets('login-z')).toEqual([]);
+  });
+
   it('reaches every device of every local member of a conversation', () => {
     const registry = new ConnectionRegistry();
     const phone = socket('1', 'alice');

@@ -10,6 +10,10 @@ export interface Connection {
   joined: Set<string>;
   /** Set for a socket scoped to one conversation (/conversations/{id}/ws). */
   scope?: string;
+  /** The login session of the token the socket was opened or last renewed with (`auth` frame). */
+  sessionId: string;
+  /** When that token expires (ms since the epoch): the socket is closed then, unless renewed. */
+  expiresAt: number;
   send(data: string): void;
   close(code: number, reason: string): void;
 }
@@ -106,6 +110,11 @@ export class ConnectionRegistry {
       if (c.userId !== userId && [...c.joined].some(isShared)) out.push(c);
     }
     return out;
+  }
+
+  /** Every socket of a login session, on this gateway. */
+  sessionSockets(sessionId: string): Connection[] {
+    return this.all().filter((c) => c.sessionId === sessionId);
   }
 
   all(): Connection[] {

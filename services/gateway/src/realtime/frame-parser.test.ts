@@ -45,10 +45,15 @@ describe('scoped frame parser', () => {
     expect(parseScoped('{"content":"hi","message_id":"m1"}')).toMatchObject({ ok: true, frame: { message_id: 'm1' } });
   });
 
+  it('takes an auth frame renewing the token', () => {
+    expect(parseScoped('{"type":"auth","token":"t.k.n","ref":1}')).toEqual({ ok: true, frame: { type: 'auth', token: 't.k.n', ref: 1 } });
+  });
+
   it.each([
     ['{oops', 'invalid_json'],
     ['{"content":""}', 'invalid_frame'],
     ['{"content":7}', 'invalid_frame'],
+    ['{"type":"auth"}', 'invalid_frame'],
   ])('answers %s with %s', (text, code) => {
     expect(parseScoped(text)).toMatchObject({ ok: false, code });
   });

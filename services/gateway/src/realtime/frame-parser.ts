@@ -1,8 +1,8 @@
-import { ClientFrame, ScopedMessageFrame, clientFrameTypes, describeZodError, limits, type ErrorCode } from '@pneumatic/contracts';
+import { AuthFrame, ClientFrame, ScopedMessageFrame, clientFrameTypes, describeZodError, limits, type ErrorCode } from '@pneumatic/contracts';
 
 import type { z } from 'zod';
 
-export type ScopedFrame = z.infer<typeof ScopedMessageFrame>;
+export type ScopedFrame = z.infer<typeof ScopedMessageFrame> | z.infer<typeof AuthFrame>;
 export type ParsedFrame = { ok: true; frame: ClientFrame } | { ok: false; code: ErrorCode; reason: string; ref?: unknown };
 
 const knownTypes = new Set<string>(clientFrameTypes);
@@ -40,11 +40,12 @@ export function parseClientFrame(data: string, byteLength: number): ParsedFrame 
   return { ok: true, frame: parsed.data };
 }
 
-/** A frame on a conversation-scoped socket (seed 003): `{content, message_id?}` only. */
+/** A frame on a conversation-scoped socket (seed 003): `{content, message_id?}`, or an `auth` renewal. */
 export function parseScopedFrame(data: string, byteLength: number): { ok: true; frame: ScopedFrame } | Failure {
   const object = parseObject(data, byteLength);
   if (!object.ok) return object;
-  const parsed = ScopedMessageFrame.safeParse(object.value);
+  const schema = (object.value as { type?: unknown }).type === 'auth' ? AuthFrame : ScopedMessageFrame;
+  const parsed = schema.safeParse(object.value);
   if (!parsed.success) return { ok: false, code: 'invalid_frame', reason: describeZodError(parsed.error) };
   return { ok: true, frame: parsed.data };
 }

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError, contracts, type ClientFrame, type ErrorCode, type ServerFrame } from '@pneumatic/contracts';
 import type { Bus, Logger } from '@pneumatic/platform';
+import type { AccessTokenVerifier } from '../auth/access-tokens';
 import type { Connection } from '../domain/connection-registry';
 import type { MemberDirectory } from '../domain/member-directory';
 import { TokenBucket } from '../domain/token-bucket';
+import { closeCodes } from './close-codes';
 import type { Fanout } from './fanout';
 import { parseClientFrame, parseScopedFrame } from './frame-parser';
 import type { GatewayMetrics } from './gateway-metrics';
@@ -11,6 +13,7 @@ import type { TypingRelay } from './typing-relay';
 
 export interface SessionDeps {
   bus: Bus;
+  verifier: AccessTokenVerifier;
   fanout: Fanout;
   directory: MemberDirectory;
   typing: TypingRelay;
@@ -32,6 +35,10 @@ const syncPageLimit = 200;
 /** Typing renewals are cheap to send and costly to fan out: one a second, a few at once. */
 const typingPerSecond = 1;
 const typingBurst = 3;
+/** setTimeout's longest wait; a later expiry is reached in steps. */
+const maxTimerMs = 2 ** 31 - 1;
+/** Frames answered even when the queue is late: a late `auth` would let the socket expire. */
+const neverLate = new Set<ClientFrame['type']>(['ping', 'auth']);
 
 type Ref = string | number | undefined;
 
@@ -44,6 +51,7 @@ export class SocketSession {
   private queued = 0;
   private readonly frames: TokenBucket;
   private readonly typingAllowance: TokenBucket;
+  private expiry: NodeJS.Timeout | undefined;
 
   constructor(
     readonly connection: Connection,
@@ -51,9 +59,12 @@ export class SocketSession {
   ) {
     this.frames = new TokenBucket(deps.framesPerSecond, deps.frameBurst, Date.now());
     this.typingAllowance = new TokenBucket(typingPerSecond, typingBurst, Date.now());
+    this.armExpiry();
   }
 
   receive(data: string, byteLength: number): void {
+    // The timer may lag a busy event loop; nothing is handled for an expired token meanwhile.
+    if (Date.now() >= this.connection.expiresAt) return this.expire();
     if (!this.frames.take(Date.now())) return this.fail('rate_limited', 'too many frames, slow down');
     if (this.connection.scope) return this.receiveScoped(data, byteLength, this.connection.scope);
     const parsed = parseClientFrame(data, byteLength);
@@ -63,12 +74,42 @@ export class SocketSession {
 
   /** The socket closed: whatever it was typing stops. */
   closed(): void {
+    clearTimeout(this.expiry);
     this.deps.typing.stop(this.connection);
+  }
+
+  /** A socket lives no longer than its access token (API.md); an `auth` frame moves the deadline. */
+  private armExpiry(): void {
+    clearTimeout(this.expiry);
+    const wait = this.connection.expiresAt - Date.now();
+    this.expiry = setTimeout(() => (wait > maxTimerMs ? this.armExpiry() : this.expire()), Math.max(0, Math.min(wait, maxTimerMs)));
+    this.expiry.unref();
+  }
+
+  private expire(): void {
+    this.connection.close(closeCodes.policy, 'token expired');
+  }
+
+  /** Renews the socket with a fresh token of the same user; anything else ends it (1008). */
+  private async renew(token: string, ref: Ref): Promise<void> {
+    let claims;
+    try {
+      claims = await this.deps.verifier.verify(token);
+    } catch (err) {
+      if (err instanceof DomainError && err.code === 'unauthorized') return this.connection.close(closeCodes.policy, `authentication failed: ${err.detail}`);
+      throw err;
+    }
+    if (claims.userId !== this.connection.userId) return this.connection.close(closeCodes.policy, 'token of another user');
+    this.connection.sessionId = claims.sessionId;
+    this.connection.expiresAt = claims.expiresAt;
+    this.armExpiry();
+    this.send({ type: 'authenticated', expires_at: new Date(claims.expiresAt).toISOString(), ref });
   }
 
   private receiveScoped(data: string, byteLength: number, conversationId: string): void {
     const parsed = parseScopedFrame(data, byteLength);
     if (!parsed.ok) return this.fail(parsed.code, parsed.reason);
+    if ('type' in parsed.frame) return this.enqueue(parsed.frame);
     const { content, message_id = randomUUID() } = parsed.frame;
     this.enqueue({ type: 'message', conversation_id: conversationId, content, message_id });
   }
@@ -79,7 +120,7 @@ export class SocketSession {
     const arrivedAt = Date.now();
     this.queue = this.queue
       .then(() => {
-        if (frame.type !== 'ping' && Date.now() - arrivedAt > this.deps.maxFrameWaitMs) {
+        if (!neverLate.has(frame.type) && Date.now() - arrivedAt > this.deps.maxFrameWaitMs) {
           throw new DomainError('overloaded', 'the server is busy; retry (the same message_id is safe)');
         }
         return this.handle(frame);
@@ -94,6 +135,8 @@ export class SocketSession {
     switch (frame.type) {
       case 'ping':
         return this.send({ type: 'pong', timestamp: new Date().toISOString(), ref: frame.ref });
+      case 'auth':
+        return this.renew(frame.token, frame.ref);
       case 'join':
         await this.members(frame.conversation_id, true);
         this.connection.joined.add(frame.conversation_id);

@@ -1,13 +1,14 @@
-import { DomainError, contracts } from '@pneumatic/contracts';
+import { DomainError, contracts, type SessionEnded } from '@pneumatic/contracts';
 import type { Logger } from '@pneumatic/platform';
 import type { IncomingMessage, Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { AccessTokenVerifier } from '../auth/access-tokens';
+import type { AccessTokenVerifier, SessionCheck } from '../auth/access-tokens';
 import type { Connection, ConnectionRegistry } from '../domain/connection-registry';
 import { bearerToken } from '../http/authenticate';
 import { originAllowed } from '../http/cors';
+import { closeCodes } from './close-codes';
 import type { Fanout } from './fanout';
 import type { GatewayMetrics } from './gateway-metrics';
 import type { PresenceReporter } from './presence-reporter';
@@ -16,6 +17,7 @@ import { TurnWrites } from './turn-writes';
 
 export interface RealtimeDeps extends SessionDeps {
   verifier: AccessTokenVerifier;
+  sessions: SessionCheck;
   registry: ConnectionRegistry;
   fanout: Fanout;
   presence: PresenceReporter;
@@ -29,20 +31,14 @@ export interface RealtimeDeps extends SessionDeps {
   drainMs: number;
 }
 
-/** Close codes the protocol documents (README, "WebSocket close codes"). */
-export const closeCodes = {
-  policy: 1008,
-  restart: 1012,
-  badToken: 4001,
-  notMember: 4003,
-  noConversation: 4004,
-  tooSlow: 4008,
-} as const;
-
 /** Hard cap on one frame; the protocol's 16 KiB limit is answered with an error below it. */
 const maxPayloadBytes = 1024 * 1024;
 /** A slow client's close frame waits behind its backlog; past this it is cut off. */
 const slowCloseGraceMs = 10_000;
+const sessionEndedReason: Record<SessionEnded['reason'], string> = {
+  logout: 'session ended: logged out',
+  refresh_token_reuse: 'session ended: refresh token reused',
+};
 const scopedPath = /^\/conversations\/([0-9a-fA-F-]{36})\/ws$/;
 
 type Route = { scope?: string };
@@ -126,12 +122,21 @@ export class RealtimeServer {
       username: claims.username,
       joined: new Set(scope ? [scope] : []),
       scope,
+      sessionId: claims.sessionId,
+      expiresAt: claims.expiresAt,
       send: (data) => this.sendTo(ws, socket, data),
       close: (code, reason) => ws.close(code, reason),
     };
     await this.register(connection);
+    // The session may have ended while the socket was being set up, after the notice went by.
+    if (await deps.sessions.hasEnded(connection.sessionId)) connection.close(closeCodes.policy, 'session ended');
     if (scope) connection.send(JSON.stringify({ type: 'connection', status: 'connected', conversation_id: scope, user_id: claims.userId }));
     return new SocketSession(connection, deps);
+  }
+
+  /** Closes every socket of a login session that ended (logout or refresh-token reuse). */
+  endSession({ session_id, reason }: SessionEnded): void {
+    for (const connection of this.deps.registry.sessionSockets(session_id)) connection.close(closeCodes.policy, sessionEndedReason[reason]);
   }
 
   /** A scoped socket needs an existing conversation the user belongs to (seed 003's 4004 / 4003). */

@@ -1,4 +1,4 @@
-import { SessionExpired, freshAccessToken, refreshTokens } from './session.js';
+import { SessionExpired, expiryOf, freshAccessToken, onAccessToken, refreshTokens } from './session.js';
 
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
@@ -8,11 +8,15 @@ const PONG_WITHIN_MS = 10_000;
 export const OUTBOX_LIMIT = 100;
 const RETRYABLE = new Set(['overloaded', 'unavailable', 'rate_limited']);
 const POLICY_VIOLATION = 1008;
+// The server closes a socket when its token expires; this long before, the socket is renewed.
+const RENEW_BEFORE_EXPIRY_MS = 30_000;
 
 /**
  * The page's one WebSocket to /ws: reconnects with jittered exponential backoff, detects dead
  * links with ping/pong, and keeps an outbox of sent messages until the server echoes each back,
- * resending them (same message_id, so never stored twice) after every reconnect.
+ * resending them (same message_id, so never stored twice) after every reconnect. A socket lives
+ * no longer than its access token, so every new token (refreshed by this tab or another) is sent
+ * as an `auth` frame, and a refresh is forced shortly before the socket's token expires.
  *
  * Events: `state` (detail: 'connecting' | 'online' | 'offline'), `open` (after each (re)connect),
  * `frame` (detail: a parsed server frame), `sendfailed` (detail: { message_id, reason }), `expired`.
@@ -25,17 +29,22 @@ export class Realtime extends EventTarget {
   #pingTimer = null;
   #pongTimer = null;
   #stopped = false;
+  /** The access token the open socket was opened or last renewed with. */
+  #token = null;
+  #renewTimer = null;
   /** message_id -> message frame, in the order typed. */
   #outbox = new Map();
 
   start() {
     window.addEventListener('online', () => this.#reconnectNow());
+    onAccessToken((token) => this.#renew(token));
     this.#connect();
   }
 
   stop() {
     this.#stopped = true;
     clearTimeout(this.#retryTimer);
+    clearTimeout(this.#renewTimer);
     this.#stopHeartbeat();
     this.#ws?.close(1000, 'bye');
   }
@@ -83,6 +92,8 @@ export class Realtime extends EventTarget {
     const ws = new WebSocket(`${scheme}://${location.host}/ws?token=${encodeURIComponent(token)}`);
     this.#ws = ws;
     ws.addEventListener('open', () => {
+      this.#token = token;
+      this.#scheduleRenewal(expiryOf(token));
       this.#attempt = 0;
       this.#setState('online');
       this.#startHeartbeat();
@@ -93,8 +104,23 @@ export class Realtime extends EventTarget {
     ws.addEventListener('close', (e) => this.#closed(ws, e.code));
   }
 
+  /** Hands the open socket a newer token; the server answers `authenticated`, or closes (1008). */
+  #renew(token) {
+    if (!this.isOpen || token === this.#token) return;
+    this.#token = token;
+    this.send({ type: 'auth', token });
+  }
+
+  #scheduleRenewal(expiresAt) {
+    clearTimeout(this.#renewTimer);
+    const wait = Math.max(1_000, expiresAt - Date.now() - RENEW_BEFORE_EXPIRY_MS);
+    // freshAccessToken refreshes when the token is this close to expiry; the new one reaches #renew.
+    this.#renewTimer = setTimeout(() => freshAccessToken().then((t) => this.#renew(t)).catch(() => undefined), Math.min(wait, 2 ** 31 - 1));
+  }
+
   #closed(ws, code) {
     if (this.#ws !== ws) return;
+    clearTimeout(this.#renewTimer);
     this.#stopHeartbeat();
     this.#ws = null;
     if (this.#stopped) return;
@@ -142,6 +168,7 @@ export class Realtime extends EventTarget {
     }
     clearTimeout(this.#pongTimer);
     if (frame.type === 'message') this.#outbox.delete(frame.message.message_id);
+    if (frame.type === 'authenticated') this.#scheduleRenewal(Date.parse(frame.expires_at));
     if (frame.type === 'error' && this.#outbox.has(frame.ref)) this.#sendFailed(frame);
     this.dispatchEvent(new CustomEvent('frame', { detail: frame }));
   }

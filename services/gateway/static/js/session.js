@@ -17,9 +17,20 @@ export class ApiError extends Error {
 export const accessToken = () => localStorage.getItem(ACCESS_KEY);
 const refreshToken = () => localStorage.getItem(REFRESH_KEY);
 
+const accessTokenListeners = new Set();
+
+/** Calls `listener(token)` with every new access token, saved by this tab or by another one. */
+export function onAccessToken(listener) {
+  accessTokenListeners.add(listener);
+}
+
+const announceAccessToken = (token) => accessTokenListeners.forEach((listener) => listener(token));
+window.addEventListener('storage', (e) => e.key === ACCESS_KEY && e.newValue && announceAccessToken(e.newValue));
+
 export function saveTokens({ access_token, refresh_token }) {
   localStorage.setItem(ACCESS_KEY, access_token);
   localStorage.setItem(REFRESH_KEY, refresh_token);
+  announceAccessToken(access_token);
 }
 
 export function clearTokens() {
@@ -30,7 +41,7 @@ export function clearTokens() {
 export const hasSession = () => Boolean(accessToken() && refreshToken());
 
 /** Milliseconds since the epoch at which a JWT expires (0 when unreadable). */
-function expiryOf(token) {
+export function expiryOf(token) {
   try {
     const payload = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
     return JSON.parse(atob(payload)).exp * 1000;

@@ -3,3 +3,4 @@ export * from './infrastructure';
 export * from './processes';
 export * from './socket';
 export * from './wait';
+export * from './kafka-mock';

@@ -4,3 +4,4 @@ export * from './processes';
 export * from './socket';
 export * from './wait';
 export * from './http';
+export * from './kafka-mock';

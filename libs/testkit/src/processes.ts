@@ -16,7 +16,7 @@ export interface ServiceProcess {
 
 /** Spawns a real service process from its build and waits until its /ready answers 200. */
 export async function spawnService(
-  service: 'auth' | 'conversations' | 'messages' | 'presence' | 'gateway',
+  service: 'auth' | 'conversations' | 'messages' | 'presence' | 'gateway' | 'exporter',
   env: Record<string, string>,
   readyTimeoutMs = 30_000,
 ): Promise<ServiceProcess> {

@@ -4,8 +4,16 @@ import { ConversationKind, Id } from './models';
 
 /** Bodies and queries of the public HTTP API (shared/API.md), validated by the gateway. */
 
-/** Text that reaches Postgres: it cannot hold U+0000, so it is refused here instead of failing the write. */
-const text = () => z.string().regex(/^[^\u0000]*$/, 'must not contain the NUL character (U+0000)');
+/**
+ * Text that reaches Postgres, refused here instead of failing the write: a text value cannot hold
+ * U+0000, and a lone UTF-16 surrogate (`"\ud800"` in JSON) is no Unicode character at all, so it
+ * has no UTF-8 form (jsonb refuses its escape; a text column would silently get U+FFFD).
+ */
+const text = () =>
+  z
+    .string()
+    .regex(/^[^\u0000]*$/, 'must not contain the NUL character (U+0000)')
+    .regex(/^\P{Cs}*$/u, 'must not contain a lone surrogate (an unpaired UTF-16 code unit such as \\ud800)');
 
 export const Username = z
   .string()

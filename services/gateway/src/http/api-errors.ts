@@ -19,16 +19,36 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S
 
 export const notFound: RequestHandler = (_req, res) => sendError(res, new DomainError('not_found', 'Not Found'));
 
+interface ParserFailure {
+  type?: string;
+  status?: number;
+  errno?: number;
+}
+
+/**
+ * The client's own faults that reach the handler from express's body parsers and router (not from
+ * our routes): each is a documented 4xx. Anything else, or a parser failure of its own (500), is ours.
+ */
+function clientFault(err: unknown): DomainError | undefined {
+  const { type, status, errno } = err as ParserFailure;
+  if (typeof status !== 'number' || status < 400 || status > 499) return undefined;
+  // The router decodes path parameters with decodeURIComponent: `%zz`, `%E0%A4%A` or a lone surrogate's bytes.
+  if (err instanceof URIError) return new DomainError('not_found', 'Malformed percent-escape in the path');
+  if (status === 413) return new DomainError('too_large', 'Request body is too large');
+  if (type === 'entity.parse.failed') return new DomainError('invalid_json', 'Malformed JSON body');
+  if (type === 'encoding.unsupported') return new DomainError('invalid_json', 'Unsupported Content-Encoding (use gzip, deflate, br or none)');
+  if (type === 'charset.unsupported') return new DomainError('invalid_json', 'Unsupported charset (bodies are UTF-8)');
+  // zlib and brotli stream errors carry an errno; the parser passes them on as a 400.
+  if (typeof errno === 'number') return new DomainError('invalid_json', 'Corrupt or truncated compressed body (Content-Encoding)');
+  return new DomainError('invalid_json', 'Unreadable request body');
+}
+
 /** Maps every failure to the documented JSON error; only the unexpected is logged as an error. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     if (err instanceof DomainError) return sendError(res, err);
-    const type = (err as { type?: string }).type;
-    if (type === 'entity.parse.failed') return sendError(res, new DomainError('invalid_json', 'Malformed JSON body'));
-    if (type === 'entity.too.large') return sendError(res, new DomainError('too_large', 'Request body is too large'));
-    if (type?.startsWith('entity.') || type?.startsWith('charset.') || type?.startsWith('encoding.')) {
-      return sendError(res, new DomainError('invalid_json', 'Unreadable request body'));
-    }
+    const fault = clientFault(err);
+    if (fault) return sendError(res, fault);
     logger.error({ err, method: req.method, path: req.path }, 'request failed');
     sendError(res, new DomainError('internal_error', 'Internal server error'));
   };

@@ -20,6 +20,11 @@ describe('client frame parser', () => {
     ['{"type":"join","conversation_id":"not-a-uuid"}', 'invalid_frame'],
     [`{"type":"message","message_id":"m","conversation_id":"${conversation}","content":""}`, 'invalid_frame'],
     ['{"type":"join","conversation_id":42}', 'invalid_frame'],
+    // A lone surrogate, as JSON escapes it: no Unicode character, refused by the schema, not stored.
+    [`{"type":"message","message_id":"m","conversation_id":"${conversation}","content":"hi \\ud800"}`, 'invalid_frame'],
+    [`{"type":"message","message_id":"\\udfff","conversation_id":"${conversation}","content":"hi"}`, 'invalid_frame'],
+    ['{"type":"edit","message_id":"m","content":"\\ud800"}', 'invalid_frame'],
+    ['{"type":"reaction","message_id":"m","emoji":"\\ud83d","action":"add"}', 'invalid_frame'],
   ])('answers %s with %s', (text, code) => {
     expect(parse(text)).toMatchObject({ ok: false, code });
   });
@@ -54,6 +59,7 @@ describe('scoped frame parser', () => {
     ['{"content":""}', 'invalid_frame'],
     ['{"content":7}', 'invalid_frame'],
     ['{"type":"auth"}', 'invalid_frame'],
+    ['{"content":"\\ud800"}', 'invalid_frame'],
   ])('answers %s with %s', (text, code) => {
     expect(parseScoped(text)).toMatchObject({ ok: false, code });
   });

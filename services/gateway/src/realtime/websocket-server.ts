@@ -73,7 +73,9 @@ export class RealtimeServer {
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const url = new URL(req.url ?? '/', 'http://gateway');
+    // An absolute-form target such as `http://[/ws` makes `new URL` throw, which would end the process.
+    const url = URL.parse(req.url ?? '/', 'http://gateway');
+    if (!url) return void socket.destroy();
     const scoped = scopedPath.exec(url.pathname);
     if (url.pathname !== '/ws' && !scoped) return void socket.destroy();
     this.wss.handleUpgrade(req, socket, head, (ws) => {

@@ -15,8 +15,8 @@ COPY services/gateway/package.json services/gateway/
 COPY services/messages/package.json services/messages/
 COPY services/presence/package.json services/presence/
 COPY bench/package.json bench/
-# npm ci refuses this lockfile (it lists only this platform's optional packages), so install from it.
-RUN npm install --no-audit --no-fund
+# The lockfile lists every platform's optional packages (scripts/regenerate-lockfile.sh).
+RUN npm ci --no-audit --no-fund
 COPY libs libs
 COPY services services
 RUN npx tsc -b libs/contracts libs/platform services/auth services/conversations services/gateway services/messages services/presence \

@@ -1,4 +1,5 @@
 import { commonEnv, databaseEnv, loadConfig } from '@pneumatic/platform';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -20,6 +21,11 @@ export const authEnv = {
   ARGON2_MEMORY_KIB: z.coerce.number().int().min(8).default(65_536),
   ARGON2_TIME_COST: positiveInt(3),
   ARGON2_PARALLELISM: positiveInt(1),
+  // One argon2 job per core at once; a few more wait (each ~0.2 s), the rest are refused with 503 overloaded.
+  ARGON2_CONCURRENCY: positiveInt(availableParallelism()),
+  ARGON2_MAX_WAITING: z.coerce.number().int().min(0).default(2 * availableParallelism()),
+  // How many of the most common passwords signup refuses (OWASP ASVS 5.0 V6.2.4: at least 3,000); 0 refuses none.
+  PASSWORD_COMMON_REFUSED: z.coerce.number().int().min(0).default(10_000),
 };
 
 export const loadAuthConfig = (env: NodeJS.ProcessEnv = process.env) => loadConfig(authEnv, env);

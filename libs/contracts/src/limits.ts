@@ -24,3 +24,14 @@ export const limits = {
 } as const;
 
 export const usernamePattern = /^[a-zA-Z0-9_.-]+$/;
+
+/**
+ * The one canonical form of a username, used for every lookup, uniqueness check and limit key:
+ * its lower case, and only for a valid name (ASCII, 3..32 of `[a-zA-Z0-9_.-]`). Anything else is
+ * null, before any lookup: Unicode case mappings differ between JavaScript and Postgres (`İ`),
+ * so a non-ASCII name could reach one account under many keys.
+ */
+export function canonicalUsername(name: string): string | null {
+  if (name.length < limits.usernameMinChars || name.length > limits.usernameMaxChars || !usernamePattern.test(name)) return null;
+  return name.toLowerCase();
+}

@@ -1,4 +1,4 @@
-import { loadAuthConfig } from './config';
+import { commonPasswordsRefused, loadAuthConfig } from './config';
 
 describe('auth config', () => {
   it('has documented defaults', () => {
@@ -20,5 +20,11 @@ describe('auth config', () => {
     expect(() => loadAuthConfig({ ARGON2_TIME_COST: '0', ACCESS_TOKEN_TTL_SECONDS: 'soon' })).toThrow(
       /ARGON2_TIME_COST[\s\S]*ACCESS_TOKEN_TTL_SECONDS|ACCESS_TOKEN_TTL_SECONDS[\s\S]*ARGON2_TIME_COST/,
     );
+  });
+
+  it('refuses the top 10,000 common passwords by default, none when the minimum length is lowered for the seeds, as set otherwise', () => {
+    expect(commonPasswordsRefused(loadAuthConfig({}))).toBe(10_000);
+    expect(commonPasswordsRefused(loadAuthConfig({ PASSWORD_MIN_LENGTH: '6' }))).toBe(0);
+    expect(commonPasswordsRefused(loadAuthConfig({ PASSWORD_MIN_LENGTH: '6', PASSWORD_COMMON_REFUSED: '3000' }))).toBe(3_000);
   });
 });

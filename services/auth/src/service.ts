@@ -1,11 +1,13 @@
 import { migrate, type Bus, type Database, type Logger } from '@pneumatic/platform';
 import path from 'node:path';
-import type { AuthConfig } from './config';
+import { commonPasswordsRefused, type AuthConfig } from './config';
 import { registerAuthHandlers } from './handlers/auth-handlers';
 import { registerUserHandlers } from './handlers/user-handlers';
+import { commonPasswords } from './security/common-passwords';
 import { PasswordHasher } from './security/password-hasher';
 import { loadPreviousKeys, loadSigningKey } from './security/signing-key';
 import { TokenIssuer } from './security/token-issuer';
+import { WorkQueue } from './security/work-queue';
 import { RefreshTokenStore } from './store/refresh-token-store';
 import { UserStore } from './store/user-store';
 
@@ -32,7 +34,7 @@ export async function startAuthService({ config, logger, bus, db }: AuthServiceD
       memoryCost: config.ARGON2_MEMORY_KIB,
       timeCost: config.ARGON2_TIME_COST,
       parallelism: config.ARGON2_PARALLELISM,
-    }),
+    }, new WorkQueue(config.ARGON2_CONCURRENCY, config.ARGON2_MAX_WAITING)),
     tokens: new TokenIssuer(signingKey, {
       issuer: config.JWT_ISSUER,
       audience: config.JWT_AUDIENCE,
@@ -40,6 +42,7 @@ export async function startAuthService({ config, logger, bus, db }: AuthServiceD
       refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
     }, previousKeys),
     passwordMinLength: config.PASSWORD_MIN_LENGTH,
+    commonPasswords: commonPasswords(commonPasswordsRefused(config)),
     logger,
   });
   registerUserHandlers(bus, users);

@@ -5,9 +5,11 @@ import jwt from 'jsonwebtoken';
 import { createPublicKey, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { z } from 'zod';
+import { commonPasswords } from '../security/common-passwords';
 import { PasswordHasher } from '../security/password-hasher';
 import { loadSigningKey } from '../security/signing-key';
 import { TokenIssuer } from '../security/token-issuer';
+import { WorkQueue } from '../security/work-queue';
 import { RefreshTokenStore } from '../store/refresh-token-store';
 import { UserStore } from '../store/user-store';
 import { registerAuthHandlers } from './auth-handlers';
@@ -33,9 +35,10 @@ describe('auth handlers (real Postgres and NATS)', () => {
     registerAuthHandlers(bus, {
       users,
       refreshTokens: new RefreshTokenStore(db),
-      passwords: new PasswordHasher(argon2Params),
+      passwords: new PasswordHasher(argon2Params, new WorkQueue(2, 50)),
       tokens: new TokenIssuer(loadSigningKey(undefined, false, ctx.logger), policy),
       passwordMinLength: 8,
+      commonPasswords: commonPasswords(10_000),
       logger: ctx.logger,
     });
     registerUserHandlers(bus, users);
@@ -88,6 +91,15 @@ describe('auth handlers (real Postgres and NATS)', () => {
         detail: 'password: must be at least 8 characters',
       });
     });
+
+    it('refuses a common password, in any case, naming the field', async () => {
+      for (const password of ['password', '12345678', 'qwertyuiop', 'Password123']) {
+        expect(await failureOf(signup('commoner', password))).toEqual({
+          code: 'validation_error',
+          detail: 'password: is one of the most common passwords; choose another',
+        });
+      }
+    });
   });
 
   describe('login', () => {
@@ -106,8 +118,20 @@ describe('auth handlers (real Postgres and NATS)', () => {
       expect(unknown).toEqual(wrong);
     });
 
+    it('answers a name with no canonical form as an unknown user, even when Postgres would fold it onto an account', async () => {
+      await signup('siiiuser');
+      // Postgres folds 'sİiiuser' onto 'siiiuser' (lower('İ') = 'i'); auth must not look it up at all.
+      const { rows } = await db.query<{ folded: string }>("SELECT lower('sİiiuser') AS folded");
+      expect(rows[0]!.folded).toBe('siiiuser');
+      const wrong = await failureOf(login('siiiuser', 'wrong horse'));
+      for (const name of ['sİiiuser', 'SİIIUSER', 'siiiuser\u0307', ' siiiuser']) {
+        expect(await failureOf(login(name))).toEqual(wrong);
+      }
+      expect(await login('SIIIUSER')).toMatchObject({ token_type: 'bearer' });
+    });
+
     it('upgrades a hash made with older parameters', async () => {
-      const weakHash = await new PasswordHasher({ ...argon2Params, timeCost: 1 }).hash('correct horse');
+      const weakHash = await new PasswordHasher({ ...argon2Params, timeCost: 1 }, new WorkQueue(1, 1)).hash('correct horse');
       const { id } = await signup('legacy');
       await db.query('UPDATE users SET password_hash = $2 WHERE id = $1', [id, weakHash]);
       await login('legacy');

@@ -1,4 +1,4 @@
-import { DomainError, UserRegisteredV1, authSubjects, contracts, eventSubjects, type SessionEnded, type User } from '@pneumatic/contracts';
+import { DomainError, UserRegisteredV1, authSubjects, canonicalUsername, contracts, eventSubjects, type SessionEnded, type User } from '@pneumatic/contracts';
 import type { Bus, Logger } from '@pneumatic/platform';
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
@@ -17,6 +17,8 @@ export interface AuthDependencies {
   passwords: PasswordHasher;
   tokens: TokenIssuer;
   passwordMinLength: number;
+  /** Refused at signup (lower case). */
+  commonPasswords: ReadonlySet<string>;
   logger: Logger;
 }
 
@@ -52,10 +54,12 @@ export function registerAuthHandlers(bus: Bus, deps: AuthDependencies) {
   };
 
   const signup = async (body: z.infer<typeof contracts.authSignup.request>) => {
-    const violation = passwordViolation(body.password, deps.passwordMinLength);
+    const canonical = canonicalUsername(body.username);
+    if (!canonical) throw new DomainError('validation_error', 'username: may contain only letters, digits, "_", "." and "-" (3..32)');
+    const violation = passwordViolation(body.password, deps.passwordMinLength, deps.commonPasswords);
     if (violation) throw new DomainError('validation_error', violation);
     // Checked before hashing so a taken name costs no argon2 work; the insert still decides races.
-    if (await users.isTaken(body.username)) throw usernameTaken();
+    if (await users.isTaken(canonical)) throw usernameTaken();
     const user = await users.insert({
       id: randomUUID(),
       username: body.username,
@@ -69,7 +73,11 @@ export function registerAuthHandlers(bus: Bus, deps: AuthDependencies) {
   };
 
   const login = async ({ username, password }: z.infer<typeof contracts.authLogin.request>) => {
-    const found = await users.findCredentials(username);
+    // A name with no canonical form can belong to no one, and the rule is public, so answering it
+    // at once (no lookup, no argon2) tells nothing about which accounts exist.
+    const canonical = canonicalUsername(username);
+    if (!canonical) throw incorrectCredentials();
+    const found = await users.findCredentials(canonical);
     const matches = await passwords.verify(found?.passwordHash ?? null, password);
     if (!found || !matches) throw incorrectCredentials();
     if (passwords.needsRehash(found.passwordHash)) {

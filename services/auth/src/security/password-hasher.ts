@@ -1,5 +1,6 @@
 import argon2 from 'argon2';
 import { randomBytes } from 'node:crypto';
+import type { WorkQueue } from './work-queue';
 
 export interface Argon2Params {
   memoryCost: number;
@@ -7,14 +8,17 @@ export interface Argon2Params {
   parallelism: number;
 }
 
-/** argon2id hashing with the deployment's cost parameters. */
+/** argon2id hashing with the deployment's cost parameters; every hash and verification waits its turn in `queue`. */
 export class PasswordHasher {
   private dummyHash: Promise<string> | undefined;
 
-  constructor(private readonly params: Argon2Params) {}
+  constructor(
+    private readonly params: Argon2Params,
+    private readonly queue: WorkQueue,
+  ) {}
 
   hash(password: string): Promise<string> {
-    return argon2.hash(password, { type: argon2.argon2id, ...this.params });
+    return this.queue.run(() => argon2.hash(password, { type: argon2.argon2id, ...this.params }));
   }
 
   /**
@@ -23,9 +27,9 @@ export class PasswordHasher {
    * and a caller cannot tell unknown usernames by timing.
    */
   async verify(hash: string | null, password: string): Promise<boolean> {
-    this.dummyHash ??= this.hash(randomBytes(16).toString('hex'));
+    this.dummyHash ??= argon2.hash(randomBytes(16).toString('hex'), { type: argon2.argon2id, ...this.params });
     const target = hash ?? (await this.dummyHash);
-    const matches = await argon2.verify(target, password).catch(() => false);
+    const matches = await this.queue.run(() => argon2.verify(target, password).catch(() => false));
     return hash !== null && matches;
   }
 

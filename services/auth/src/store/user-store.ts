@@ -1,4 +1,4 @@
-import type { User } from '@pneumatic/contracts';
+import { canonicalUsername, type User } from '@pneumatic/contracts';
 import type { Database } from '@pneumatic/platform';
 
 export interface NewUser {
@@ -23,8 +23,9 @@ const lowerName = `(lower(username) COLLATE "C")`;
 export class UserStore {
   constructor(private readonly db: Database) {}
 
-  async isTaken(username: string): Promise<boolean> {
-    const { rowCount } = await this.db.query(`SELECT 1 FROM users WHERE ${lowerName} = lower($1)`, [username]);
+  /** By canonical name (`canonicalUsername`), like every lookup by name here. */
+  async isTaken(canonical: string): Promise<boolean> {
+    const { rowCount } = await this.db.query(`SELECT 1 FROM users WHERE ${lowerName} = $1`, [canonical]);
     return (rowCount ?? 0) > 0;
   }
 
@@ -38,10 +39,10 @@ export class UserStore {
     return rows[0] ? userOf(rows[0]) : null;
   }
 
-  async findCredentials(username: string): Promise<{ user: User; passwordHash: string } | null> {
+  async findCredentials(canonical: string): Promise<{ user: User; passwordHash: string } | null> {
     const { rows } = await this.db.query<UserRow & { password_hash: string }>(
-      `SELECT id, username, full_name, password_hash FROM users WHERE ${lowerName} = lower($1)`,
-      [username],
+      `SELECT id, username, full_name, password_hash FROM users WHERE ${lowerName} = $1`,
+      [canonical],
     );
     const row = rows[0];
     return row ? { user: userOf(row), passwordHash: row.password_hash } : null;
@@ -64,12 +65,13 @@ export class UserStore {
     return rows.map(userOf);
   }
 
-  /** The users with these names, whatever their case; unknown names are simply absent. */
+  /** The users with these names, whatever their case; unknown and invalid names are simply absent. */
   async resolve(usernames: string[]): Promise<User[]> {
-    if (usernames.length === 0) return [];
+    const canonical = [...new Set(usernames.map(canonicalUsername).filter((name) => name !== null))];
+    if (canonical.length === 0) return [];
     const { rows } = await this.db.query<UserRow>(
       `SELECT id, username, full_name FROM users WHERE ${lowerName} = ANY($1::text[])`,
-      [[...new Set(usernames.map((name) => name.toLowerCase()))]],
+      [canonical],
     );
     return rows.map(userOf);
   }

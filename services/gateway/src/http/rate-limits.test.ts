@@ -19,6 +19,12 @@ describe('rate limits', () => {
     expect(loginKey(undefined, '::1')).toBeNull();
     expect(loginKey(42, '::1')).toBeNull();
   });
+
+  it('gives a name one login key however it is spelt, and a non-ASCII spelling none of its own that reaches the account', () => {
+    expect(loginKey('SIIIUSER', '::1')).toBe(loginKey('siiiuser', '::1'));
+    // 'sİii…' has no canonical form: auth answers it 401 at once, so its separate key guards nothing.
+    expect(loginKey('sİiiuser', '::1')).not.toBe(loginKey('siiiuser', '::1'));
+  });
 });
 
 describe('in-memory rate counter', () => {

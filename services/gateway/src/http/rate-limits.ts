@@ -1,3 +1,4 @@
+import { canonicalUsername } from '@pneumatic/contracts';
 import type { Logger, Redis } from '@pneumatic/platform';
 import type { Request, RequestHandler, Response } from 'express';
 import { callerOf } from './authenticate';
@@ -36,9 +37,14 @@ const exemptPrefixes = ['/health', '/ready', '/metrics', '/docs', '/redoc', '/op
 export const isExempt = (path: string): boolean =>
   path === '/' || exemptPrefixes.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
 
-/** The key of a login limit: one name from one address, so a victim cannot be locked out from elsewhere. */
+/**
+ * The key of a login limit: one name from one address, so a victim cannot be locked out from elsewhere.
+ * Keyed by the canonical name auth looks up, so no spelling of a name gets a fresh budget.
+ */
 export const loginKey = (username: unknown, ip: string): string | null =>
-  typeof username === 'string' && username.length > 0 ? `ratelimit:login:${username.toLowerCase().slice(0, 128)}:${ip}` : null;
+  typeof username === 'string' && username.length > 0
+    ? `ratelimit:login:${canonicalUsername(username) ?? username.toLowerCase().slice(0, 128)}:${ip}`
+    : null;
 
 /** Fixed-window hit counts, shared by every gateway replica (Redis) or kept in this process (embedded mode). */
 export interface RateCounter {

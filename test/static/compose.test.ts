@@ -14,9 +14,12 @@ interface ComposeService {
   volumes?: string[];
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
+  profiles?: string[];
+  ports?: string[];
+  stop_grace_period?: string;
 }
 
-const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, ComposeService>; volumes: Record<string, unknown> };
+const compose = parse(read('docker-compose.yml'), { merge: true }) as { name?: string; services: Record<string, ComposeService>; volumes: Record<string, unknown> };
 const services = compose.services;
 /** The Pneumatic service a container runs, from its command (services/<name>/dist/main.js). */
 const pneumaticServiceOf = (service: ComposeService): ServiceName | undefined =>
@@ -136,6 +139,50 @@ describe('docker-compose.yml', () => {
         const metric = series.replace(/_(bucket|sum|count)$/, '');
         expect({ metric, listed: readme.includes(`\`${metric}\``) }).toEqual({ metric, listed: true });
       }
+    }
+  });
+});
+
+describe('docker-compose.yml, as the real run needs it', () => {
+  const inDefaultStack = (name: string) => !services[name]!.profiles;
+  const seconds = (duration: string) => Number(duration.match(/^(\d+)s$/)![1]);
+
+  it('loads in compose v1: no top-level name, the project name comes from a committed .env', () => {
+    expect(compose.name).toBeUndefined();
+    expect(read('.env')).toMatch(/^COMPOSE_PROJECT_NAME=pneumatic$/m);
+    for (const ignore of ['.gitignore', '.dockerignore']) expect(read(ignore).split('\n')).not.toContain('.env');
+  });
+
+  it('keeps telemetry optional: the collector, Jaeger and Grafana are the observability profile, and nothing depends on them', () => {
+    for (const name of ['otel-collector', 'jaeger', 'grafana']) expect({ name, profiles: services[name]!.profiles }).toEqual({ name, profiles: ['observability'] });
+    for (const [name, service] of Object.entries(services)) {
+      if (!inDefaultStack(name)) continue;
+      const optional = Object.keys(service.depends_on ?? {}).filter((dependency) => !inDefaultStack(dependency));
+      expect({ name, optional }).toEqual({ name, optional: [] });
+    }
+  });
+
+  it('publishes every port on BIND_ADDRESS, 127.0.0.1 unless told otherwise', () => {
+    const ports = Object.values(services).flatMap((s) => s.ports ?? []);
+    expect(ports.length).toBeGreaterThan(0);
+    for (const port of ports) expect(port).toMatch(/^\$\{BIND_ADDRESS:-127\.0\.0\.1\}:\d+:\d+$/);
+  });
+
+  it('gives Grafana no anonymous access', () => {
+    expect(services.grafana!.environment!.GF_AUTH_ANONYMOUS_ENABLED).toBe('false');
+  });
+
+  it('leaves NODE_ENV at production, as the image sets it', () => {
+    for (const [name, service] of Object.entries(services)) {
+      if (pneumaticServiceOf(service)) expect({ name, env: service.environment!.NODE_ENV }).toEqual({ name, env: '${NODE_ENV:-production}' });
+    }
+  });
+
+  it('gives every service a stop grace period longer than its own SHUTDOWN_TIMEOUT_MS', () => {
+    for (const [name, service] of Object.entries(services)) {
+      if (!pneumaticServiceOf(service)) continue;
+      const budget = Number(service.environment!.SHUTDOWN_TIMEOUT_MS) / 1000;
+      expect({ name, longer: seconds(service.stop_grace_period ?? '10s') > budget }).toEqual({ name, longer: true });
     }
   });
 });

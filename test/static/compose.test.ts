@@ -17,6 +17,7 @@ interface ComposeService {
   profiles?: string[];
   ports?: string[];
   stop_grace_period?: string;
+  networks?: { default?: { aliases?: string[] } };
 }
 
 const compose = parse(read('docker-compose.yml'), { merge: true }) as { name?: string; services: Record<string, ComposeService>; volumes: Record<string, unknown> };
@@ -93,12 +94,17 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('balances WebSockets across the gateways with nginx', () => {
+  it('balances WebSockets across the gateways with nginx, re-resolving their name', () => {
     const nginx = read('deploy/nginx/nginx.conf');
-    const upstreams = [...nginx.matchAll(/^\s*server\s+([\w-]+):(\d+)/gm)].map(([, host, port]) => ({ host, port: Number(port) }));
-    const gateways = Object.entries(services).filter(([, s]) => pneumaticServiceOf(s) === 'gateway');
-    expect(upstreams.map((u) => u.host).sort()).toEqual(gateways.map(([n]) => n).sort());
-    for (const { host, port } of upstreams) expect(Number(services[host!]!.environment!.PORT)).toBe(port);
+    expect(nginx).toMatch(/^\s*resolver 127\.0\.0\.11 valid=10s\b/m);
+    expect(nginx).not.toMatch(/^\s*upstream\b/m);
+    const [, alias, port] = nginx.match(/^\s*set \$gateways ([\w-]+):(\d+);/m)!;
+    expect(nginx).toMatch(/^\s*proxy_pass http:\/\/\$gateways;/m);
+    const gateways = Object.values(services).filter((s) => pneumaticServiceOf(s) === 'gateway');
+    for (const gateway of gateways) {
+      expect(gateway.networks?.default?.aliases).toContain(alias);
+      expect(Number(gateway.environment!.PORT)).toBe(Number(port));
+    }
     expect(nginx).toMatch(/proxy_set_header Upgrade \$http_upgrade;/);
     expect(nginx).toMatch(/proxy_set_header Connection \$connection_upgrade;/);
     expect(nginx).toMatch(/proxy_http_version 1\.1;/);

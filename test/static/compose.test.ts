@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -207,5 +208,11 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/npm prune --omit=dev/);
     expect(dockerfile).toMatch(/^ENTRYPOINT \["node"\]$/m);
+  });
+
+  it('leaves out PGlite and type packages, which the services never load', () => {
+    expect(dockerfile).toMatch(/rm -rf node_modules\/@electric-sql\/pglite node_modules\/@types/);
+    const loaded = execFileSync(process.execPath, ['-e', "require('@pneumatic/platform'); console.log(Object.keys(require.cache).filter((f) => f.includes('@electric-sql')).length)"], { cwd: root, encoding: 'utf8' });
+    expect(loaded.trim()).toBe('0');
   });
 });

@@ -2,7 +2,7 @@
 #   docker run pneumatic services/auth/dist/main.js
 # Build: docker build -t pneumatic .
 
-# --- build: compile TypeScript with the dev dependencies, then drop them ---
+# --- build: compile TypeScript with the dev dependencies, then drop them, and PGlite (embedded mode only) ---
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.base.json ./
@@ -22,6 +22,7 @@ COPY services services
 RUN npx tsc -b libs/contracts libs/platform services/auth services/conversations services/gateway services/messages services/presence \
  && npm prune --omit=dev --no-audit --no-fund \
  && rm -rf libs/testkit node_modules/@pneumatic/testkit bench node_modules/@pneumatic/bench \
+ && rm -rf node_modules/@electric-sql/pglite node_modules/@types \
  && rm -rf libs/*/src services/*/src libs/*/*.tsbuildinfo services/*/*.tsbuildinfo \
  && find libs/*/dist services/*/dist \( -name '*.map' -o -name '*.test.*' \) -delete
 

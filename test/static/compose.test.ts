@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -14,9 +15,13 @@ interface ComposeService {
   volumes?: string[];
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
+  profiles?: string[];
+  ports?: string[];
+  stop_grace_period?: string;
+  networks?: { default?: { aliases?: string[] } };
 }
 
-const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, ComposeService>; volumes: Record<string, unknown> };
+const compose = parse(read('docker-compose.yml'), { merge: true }) as { name?: string; services: Record<string, ComposeService>; volumes: Record<string, unknown> };
 const services = compose.services;
 /** The Pneumatic service a container runs, from its command (services/<name>/dist/main.js). */
 const pneumaticServiceOf = (service: ComposeService): ServiceName | undefined =>
@@ -90,12 +95,17 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('balances WebSockets across the gateways with nginx', () => {
+  it('balances WebSockets across the gateways with nginx, re-resolving their name', () => {
     const nginx = read('deploy/nginx/nginx.conf');
-    const upstreams = [...nginx.matchAll(/^\s*server\s+([\w-]+):(\d+)/gm)].map(([, host, port]) => ({ host, port: Number(port) }));
-    const gateways = Object.entries(services).filter(([, s]) => pneumaticServiceOf(s) === 'gateway');
-    expect(upstreams.map((u) => u.host).sort()).toEqual(gateways.map(([n]) => n).sort());
-    for (const { host, port } of upstreams) expect(Number(services[host!]!.environment!.PORT)).toBe(port);
+    expect(nginx).toMatch(/^\s*resolver 127\.0\.0\.11 valid=10s\b/m);
+    expect(nginx).not.toMatch(/^\s*upstream\b/m);
+    const [, alias, port] = nginx.match(/^\s*set \$gateways ([\w-]+):(\d+);/m)!;
+    expect(nginx).toMatch(/^\s*proxy_pass http:\/\/\$gateways;/m);
+    const gateways = Object.values(services).filter((s) => pneumaticServiceOf(s) === 'gateway');
+    for (const gateway of gateways) {
+      expect(gateway.networks?.default?.aliases).toContain(alias);
+      expect(Number(gateway.environment!.PORT)).toBe(Number(port));
+    }
     expect(nginx).toMatch(/proxy_set_header Upgrade \$http_upgrade;/);
     expect(nginx).toMatch(/proxy_set_header Connection \$connection_upgrade;/);
     expect(nginx).toMatch(/proxy_http_version 1\.1;/);
@@ -140,6 +150,50 @@ describe('docker-compose.yml', () => {
   });
 });
 
+describe('docker-compose.yml, as the real run needs it', () => {
+  const inDefaultStack = (name: string) => !services[name]!.profiles;
+  const seconds = (duration: string) => Number(duration.match(/^(\d+)s$/)![1]);
+
+  it('loads in compose v1: no top-level name, the project name comes from a committed .env', () => {
+    expect(compose.name).toBeUndefined();
+    expect(read('.env')).toMatch(/^COMPOSE_PROJECT_NAME=pneumatic$/m);
+    for (const ignore of ['.gitignore', '.dockerignore']) expect(read(ignore).split('\n')).not.toContain('.env');
+  });
+
+  it('keeps telemetry optional: the collector, Jaeger and Grafana are the observability profile, and nothing depends on them', () => {
+    for (const name of ['otel-collector', 'jaeger', 'grafana']) expect({ name, profiles: services[name]!.profiles }).toEqual({ name, profiles: ['observability'] });
+    for (const [name, service] of Object.entries(services)) {
+      if (!inDefaultStack(name)) continue;
+      const optional = Object.keys(service.depends_on ?? {}).filter((dependency) => !inDefaultStack(dependency));
+      expect({ name, optional }).toEqual({ name, optional: [] });
+    }
+  });
+
+  it('publishes every port on BIND_ADDRESS, 127.0.0.1 unless told otherwise', () => {
+    const ports = Object.values(services).flatMap((s) => s.ports ?? []);
+    expect(ports.length).toBeGreaterThan(0);
+    for (const port of ports) expect(port).toMatch(/^\$\{BIND_ADDRESS:-127\.0\.0\.1\}:\d+:\d+$/);
+  });
+
+  it('gives Grafana no anonymous access', () => {
+    expect(services.grafana!.environment!.GF_AUTH_ANONYMOUS_ENABLED).toBe('false');
+  });
+
+  it('leaves NODE_ENV at production, as the image sets it', () => {
+    for (const [name, service] of Object.entries(services)) {
+      if (pneumaticServiceOf(service)) expect({ name, env: service.environment!.NODE_ENV }).toEqual({ name, env: '${NODE_ENV:-production}' });
+    }
+  });
+
+  it('gives every service a stop grace period longer than its own SHUTDOWN_TIMEOUT_MS', () => {
+    for (const [name, service] of Object.entries(services)) {
+      if (!pneumaticServiceOf(service)) continue;
+      const budget = Number(service.environment!.SHUTDOWN_TIMEOUT_MS) / 1000;
+      expect({ name, longer: seconds(service.stop_grace_period ?? '10s') > budget }).toEqual({ name, longer: true });
+    }
+  });
+});
+
 describe('Dockerfile', () => {
   const dockerfile = read('Dockerfile');
 
@@ -154,5 +208,11 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/npm prune --omit=dev/);
     expect(dockerfile).toMatch(/^ENTRYPOINT \["node"\]$/m);
+  });
+
+  it('leaves out PGlite and type packages, which the services never load', () => {
+    expect(dockerfile).toMatch(/rm -rf node_modules\/@electric-sql\/pglite node_modules\/@types/);
+    const loaded = execFileSync(process.execPath, ['-e', "require('@pneumatic/platform'); console.log(Object.keys(require.cache).filter((f) => f.includes('@electric-sql')).length)"], { cwd: root, encoding: 'utf8' });
+    expect(loaded.trim()).toBe('0');
   });
 });

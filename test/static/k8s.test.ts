@@ -115,14 +115,24 @@ describe.each(overlays)('k8s overlay %s', (overlay) => {
     }
   });
 
-  it('lets the gateway drain within its termination grace', () => {
+  it('lets the gateway drain its sockets within its shutdown budget', () => {
     const gateway = named(manifests, 'Deployment', 'gateway')!;
-    const pod = podOf(gateway).spec;
-    const env = environmentOf(pod.containers[0]!, manifests);
-    const preStop = pod.containers[0]!.lifecycle?.preStop?.exec?.command ?? [];
-    const preStopMs = preStop[0] === 'sleep' ? Number(preStop[1]) * 1000 : 0;
-    expect(pod.terminationGracePeriodSeconds! * 1000).toBeGreaterThan(Number(env.get('SHUTDOWN_TIMEOUT_MS')) + preStopMs);
+    const env = environmentOf(podOf(gateway).spec.containers[0]!, manifests);
     expect(Number(env.get('WS_DRAIN_SECONDS')) * 1000).toBeLessThan(Number(env.get('SHUTDOWN_TIMEOUT_MS')));
+  });
+
+  it('gives every Deployment a termination grace longer than its preStop pause plus SHUTDOWN_TIMEOUT_MS', () => {
+    for (const deployment of deployments) {
+      const pod = podOf(deployment).spec;
+      for (const container of pod.containers) {
+        const budget = Number(environmentOf(container, manifests).get('SHUTDOWN_TIMEOUT_MS'));
+        const preStop = container.lifecycle?.preStop?.exec?.command ?? [];
+        const preStopMs = preStop[0] === 'sleep' ? Number(preStop[1]) * 1000 : 0;
+        const name = deployment.metadata.name;
+        expect({ name, budget: Number.isFinite(budget) }).toEqual({ name, budget: true });
+        expect({ name, longer: (pod.terminationGracePeriodSeconds ?? 30) * 1000 > budget + preStopMs }).toEqual({ name, longer: true });
+      }
+    }
   });
 
   it('routes the Ingress to the gateway Service port, with WebSocket-friendly timeouts', () => {

@@ -289,7 +289,8 @@ export class Bus {
       if (status.type === 'pingTimer') continue;
       if (status.type === 'disconnect') this.isConnected = false;
       if (status.type === 'reconnect') this.isConnected = true;
-      this.options.logger.info({ nats: status.type, data: String(status.data) }, 'nats status');
+      // data is a server address, a count or a { added, deleted } server list: logged as it is.
+      this.options.logger.info({ nats: status.type, data: status.data }, 'nats status');
     }
   }
 }

@@ -94,8 +94,10 @@ export async function appendToStreams(client: PoolClient, appends: StreamAppend[
  * that puts its own rows in the same statement: rows it selects `FROM checked WHERE checked.ok`
  * are written only once every stream has moved. Parameters are numbered from `first`. No lock is
  * needed beforehand: a stream that was not at its expected version aborts the whole statement.
+ * When the SQL condition `unless` holds, nothing moves and `checked.ok` is false, without an error
+ * (for a condition the writer expects, such as a retried command, that should not log one).
  */
-export function streamAppendCtes(appends: StreamAppend[], first = 1): { sql: string; values: unknown[]; stored: StoredEvent[] } {
+export function streamAppendCtes(appends: StreamAppend[], first = 1, unless = 'false'): { sql: string; values: unknown[]; stored: StoredEvent[] } {
   const moving = appends.filter((a) => a.events.length > 0);
   const createdAt = new Date();
   const stored: StoredEvent[] = moving.flatMap(({ streamId, expectedVersion, events }) =>
@@ -111,10 +113,12 @@ export function streamAppendCtes(appends: StreamAppend[], first = 1): { sql: str
   const $ = (i: number) => `$${first + i}`;
   // Data-modifying CTEs share one snapshot: a stream is either created (absent) or moved (present), never both.
   const sql = `v AS (SELECT * FROM unnest(${$(0)}::uuid[], ${$(1)}::int[], ${$(2)}::int[]) AS v(id, expected, next)),
-     created AS (INSERT INTO streams (stream_id, version) SELECT id, next FROM v WHERE expected = 0
+     created AS (INSERT INTO streams (stream_id, version) SELECT id, next FROM v WHERE expected = 0 AND NOT (${unless})
                  ON CONFLICT DO NOTHING RETURNING stream_id),
-     moved AS (UPDATE streams s SET version = v.next FROM v WHERE s.stream_id = v.id AND s.version = v.expected RETURNING s.stream_id),
-     checked AS (SELECT CASE WHEN (SELECT count(*) FROM created) + (SELECT count(*) FROM moved) = cardinality(${$(0)}::uuid[])
+     moved AS (UPDATE streams s SET version = v.next FROM v WHERE s.stream_id = v.id AND s.version = v.expected AND NOT (${unless})
+               RETURNING s.stream_id),
+     checked AS (SELECT CASE WHEN ${unless} THEN false
+                   WHEN (SELECT count(*) FROM created) + (SELECT count(*) FROM moved) = cardinality(${$(0)}::uuid[])
                    THEN true ELSE stream_version_conflict(array_to_string(${$(0)}::uuid[], ',')) END AS ok),
      appended AS (INSERT INTO events (event_id, stream_id, stream_version, type, schema_version, data, metadata, created_at)
        SELECT e.* FROM unnest(${$(3)}::uuid[], ${$(4)}::uuid[], ${$(5)}::int[], ${$(6)}::text[], ${$(7)}::int[], ${$(8)}::jsonb[],

@@ -1,6 +1,4 @@
 import { mkdir } from 'node:fs/promises';
-import { PGlite } from '@electric-sql/pglite';
-import { createPgConfig } from '@electric-sql/pglite/node-postgres';
 import { Client, type PoolClient, type QueryResult } from 'pg';
 import type { Database } from './database';
 
@@ -39,13 +37,16 @@ export class PgliteHost {
   private schema: string | undefined;
 
   private constructor(
-    private readonly pglite: PGlite,
+    private readonly pglite: { close(): Promise<void> },
     private readonly connection: Client,
   ) {}
 
   /** Opens (creating on first use) the database kept in `dataDir`; `memory://` keeps it in memory. */
   static async open(dataDir: string): Promise<PgliteHost> {
     if (!dataDir.startsWith('memory://')) await mkdir(dataDir, { recursive: true });
+    // Loaded here, not at the top: only the embedded mode opens PGlite, and the service image
+    // leaves the package out (Dockerfile), so requiring @pneumatic/platform must not load it.
+    const [{ PGlite }, { createPgConfig }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite/node-postgres')]);
     const pglite = await PGlite.create(dataDir);
     const connection = new Client(createPgConfig(pglite));
     await connection.connect();

@@ -65,6 +65,21 @@ describe('message store sends from remembered stream tips (real Postgres)', () =
     expect(await seqsOf(conversation)).toEqual([1, 2]);
   });
 
+  it('a retry with the tip known raises no error in Postgres (no unique-violation line in its log)', async () => {
+    const store = new MessageStore(db);
+    const conversation = randomUUID();
+    const first = await send(store, conversation, 'quiet-once');
+    await send(store, conversation, 'quiet-next');
+    const statements = jest.spyOn(db, 'query');
+    const retry = await send(store, conversation, 'quiet-once');
+    const failed = (await Promise.allSettled(statements.mock.results.map((r) => r.value))).filter((r) => r.status === 'rejected');
+    statements.mockRestore();
+    expect(retry).toEqual({ message: first.message, duplicate: true });
+    expect(failed).toEqual([]);
+    expect(await seqsOf(conversation)).toEqual([1, 2]);
+    expect((await streamOf(conversation)).map(([version]) => version)).toEqual([1, 2]);
+  });
+
   it('a read receipt or an edit moves the tip along, and the next send follows it', async () => {
     const [store, other] = [new MessageStore(db), new MessageStore(db)];
     const conversation = randomUUID();

@@ -78,12 +78,11 @@ export class MessageStore {
     if (tips) {
       try {
         const decided = decideSendBatch(items, tips);
-        await this.writeSends(this.db, decided);
-        return this.settled(decided);
+        if (await this.writeSends(this.db, decided, { unlessRetried: true })) return this.settled(decided);
       } catch (err) {
         if (!isStreamVersionConflict(err) && !optimisticFailures.has((err as { code?: string }).code ?? '')) throw err;
-        this.tips.forget(tips.keys());
       }
+      this.tips.forget(tips.keys());
     }
     const decided = await withTransaction(this.db, async (tx) => {
       const conversationIds = [...new Set(items.map((i) => i.request.conversationId))].sort();
@@ -108,18 +107,26 @@ export class MessageStore {
     return tips;
   }
 
-  /** Events, stream versions and history rows of a batch, in one statement. */
-  private async writeSends(db: Queryable, { appends }: DecidedSends): Promise<void> {
-    const append = streamAppendCtes(appends);
-    if (append.stored.length === 0) return;
+  /**
+   * Events, stream versions and history rows of a batch, in one statement. With `unlessRetried`,
+   * a send whose (sender, client id) is already stored makes it write nothing and answer false,
+   * instead of a unique violation (an ERROR line in the Postgres log for every ordinary retry);
+   * a retry racing its original still meets the unique index, so idempotency stays exact.
+   */
+  private async writeSends(db: Queryable, { appends }: DecidedSends, { unlessRetried = false } = {}): Promise<boolean> {
+    const append = streamAppendCtes(appends, 1, unlessRetried ? 'EXISTS (SELECT FROM retried)' : undefined);
+    if (append.stored.length === 0) return true;
     const messages = (append.stored as StoredMessageEvent[]).flatMap((e) => (e.type === 'message.sent' ? [e.data.message] : []));
     const rows = sentHistoryRows(messages, append.values.length + 1);
+    const retried = `retried AS (SELECT FROM history x, ${rows.sql}
+      WHERE x.sender_id = h.sender_id AND x.client_message_id = h.client_message_id LIMIT 1), `;
     // Named (prepared once per connection): the text is the same for every batch, arrays carry the rows.
-    await db.query({
-      name: 'messages.append-sends',
-      text: `WITH ${append.sql} INSERT INTO history (${historyColumns}) SELECT h.* FROM ${rows.sql}, checked WHERE checked.ok`,
+    const { rowCount } = await db.query({
+      name: unlessRetried ? 'messages.append-sends-unless-retried' : 'messages.append-sends',
+      text: `WITH ${unlessRetried ? retried : ''}${append.sql} INSERT INTO history (${historyColumns}) SELECT h.* FROM ${rows.sql}, checked WHERE checked.ok`,
       values: [...append.values, ...rows.values],
     });
+    return rowCount === messages.length;
   }
 
   /** After a batch committed: its tips become known. */

@@ -14,12 +14,13 @@ COPY services/conversations/package.json services/conversations/
 COPY services/gateway/package.json services/gateway/
 COPY services/messages/package.json services/messages/
 COPY services/presence/package.json services/presence/
+COPY services/exporter/package.json services/exporter/
 COPY bench/package.json bench/
 # The lockfile lists every platform's optional packages (scripts/regenerate-lockfile.sh).
 RUN npm ci --no-audit --no-fund
 COPY libs libs
 COPY services services
-RUN npx tsc -b libs/contracts libs/platform services/auth services/conversations services/gateway services/messages services/presence \
+RUN npx tsc -b libs/contracts libs/platform services/auth services/conversations services/gateway services/messages services/presence services/exporter \
  && npm prune --omit=dev --no-audit --no-fund \
  && rm -rf libs/testkit node_modules/@pneumatic/testkit bench node_modules/@pneumatic/bench \
  && rm -rf node_modules/@electric-sql/pglite node_modules/@types \

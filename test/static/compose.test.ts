@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { envReadBy, serviceNames, type ServiceName } from './env-shapes';
@@ -201,6 +201,15 @@ describe('Dockerfile', () => {
     for (const [, sources] of dockerfile.matchAll(/^COPY (?!--from)(?:--\S+ )*(.+) \S+$/gm)) {
       for (const source of sources!.split(' ')) expect({ source, exists: existsSync(path.join(root, source)) }).toEqual({ source, exists: true });
     }
+  });
+
+  it('copies every workspace manifest before npm ci and compiles every service', () => {
+    const workspaces = ['libs', 'services', 'bench'].flatMap((dir) =>
+      dir === 'bench' ? ['bench'] : readdirSync(path.join(root, dir)).map((name) => `${dir}/${name}`),
+    ).filter((ws) => existsSync(path.join(root, ws, 'package.json')));
+    for (const ws of workspaces) expect(dockerfile).toContain(`COPY ${ws}/package.json ${ws}/`);
+    const compiled = dockerfile.match(/RUN npx tsc -b ([^\\]+)/)![1]!.trim().split(' ');
+    for (const ws of workspaces.filter((w) => w.startsWith('services/'))) expect(compiled).toContain(ws);
   });
 
   it('builds in one stage and runs as an unprivileged user in another', () => {

@@ -1,6 +1,7 @@
 import { commonEnv, redisEnv } from '@pneumatic/platform';
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { parseTrustedProxies } from './http/trusted-proxies';
 
 export const gatewayEnv = {
   ...commonEnv,
@@ -19,6 +20,18 @@ export const gatewayEnv = {
     .string()
     .default('*')
     .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean)),
+  // Whose X-Forwarded-For is believed: none by default (the peer is the client); a hop count, or addresses/CIDRs.
+  TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      try {
+        return parseTrustedProxies(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `not a hop count or a list of addresses/CIDRs: ${(err as Error).message}` });
+        return z.NEVER;
+      }
+    }),
   PRESENCE_HEARTBEAT_SECONDS: z.coerce.number().positive().default(20),
   WS_MAX_BUFFERED_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
   WS_MAX_QUEUED_FRAMES: z.coerce.number().int().positive().default(100),

@@ -8,6 +8,7 @@ import { ConnectionRegistry } from './domain/connection-registry';
 import { MemberDirectory } from './domain/member-directory';
 import { createApp } from './http/app';
 import { RateLimiter, type RateCounter } from './http/rate-limits';
+import { SecurityEvents } from './http/security-events';
 import { Fanout } from './realtime/fanout';
 import { createGatewayMetrics } from './realtime/gateway-metrics';
 import { PresenceReporter } from './realtime/presence-reporter';
@@ -50,7 +51,9 @@ export async function startGatewayService({ config, logger, metrics, bus, rateCo
   presence.start(config.PRESENCE_HEARTBEAT_SECONDS * 1000);
   onStop(() => presence.stop());
 
-  const app = createApp({ bus, verifier, logger, metrics, readiness, allowedOrigins: config.ALLOWED_ORIGINS, rateLimiter });
+  const trustedProxies = config.TRUSTED_PROXIES;
+  const securityEvents = new SecurityEvents(logger, metrics);
+  const app = createApp({ bus, verifier, logger, metrics, readiness, allowedOrigins: config.ALLOWED_ORIGINS, trustedProxies, securityEvents, rateLimiter });
   const server = createServer(app);
   const realtime = new RealtimeServer({
     bus,
@@ -62,6 +65,8 @@ export async function startGatewayService({ config, logger, metrics, bus, rateCo
     logger,
     metrics: createGatewayMetrics(metrics),
     allowedOrigins: config.ALLOWED_ORIGINS,
+    trustedProxies,
+    securityEvents,
     maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES,
     maxQueuedFrames: config.WS_MAX_QUEUED_FRAMES,
     maxFrameWaitMs: config.WS_MAX_FRAME_WAIT_MS,

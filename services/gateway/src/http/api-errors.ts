@@ -5,6 +5,7 @@ import type { z } from 'zod';
 
 export function sendError(res: Response, error: DomainError): void {
   const status = httpStatusOf[error.code];
+  res.locals.errorCode = error.code;
   if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
   if (status === 503 || status === 429) res.setHeader('Retry-After', '1');
   res.status(status).json({ detail: error.detail, code: error.code });

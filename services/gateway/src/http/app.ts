@@ -11,6 +11,8 @@ import { conversationRoutes } from './conversation-routes';
 import { messageRoutes } from './message-routes';
 import { cors } from './cors';
 import type { RateLimiter } from './rate-limits';
+import type { SecurityEvents } from './security-events';
+import type { TrustedProxies } from './trusted-proxies';
 import { userRoutes } from './user-routes';
 
 export interface AppDeps {
@@ -20,14 +22,20 @@ export interface AppDeps {
   metrics: Metrics;
   readiness: ReadinessChecks;
   allowedOrigins: string[];
+  trustedProxies: TrustedProxies;
+  securityEvents: SecurityEvents;
   /** Absent in tests of routes alone; main.ts always passes one. */
   rateLimiter?: RateLimiter;
 }
 
 /** The public HTTP API (shared/API.md): every route maps to a NATS request. */
-export function createApp({ bus, verifier, logger, metrics, readiness, allowedOrigins, rateLimiter }: AppDeps): Express {
+export function createApp(deps: AppDeps): Express {
+  const { bus, verifier, logger, metrics, readiness, allowedOrigins, rateLimiter } = deps;
   const app = express();
   app.disable('x-powered-by');
+  // req.ip, used by every limit and log, is the client's address only behind proxies trusted to forward it.
+  app.set('trust proxy', deps.trustedProxies.setting);
+  app.use(deps.securityEvents.watchHttp);
   app.set('query parser', 'simple');
   app.use(cors(allowedOrigins));
 

@@ -157,7 +157,7 @@ export class RateLimiter {
     const key = loginKey((req.body as { username?: unknown } | undefined)?.username, clientIp(req));
     if (!key) return next();
     const verdict = await this.hit(key, this.settings.loginAttempts, this.settings.loginWindowSeconds);
-    if (verdict && !verdict.allowed) return refuse(res, verdict, 'Too many login attempts');
+    if (verdict && !verdict.allowed) return refuse(res, verdict, 'Too many login attempts', 'login_locked');
     if (verdict) {
       res.on('finish', () => {
         if (res.statusCode < 400) void this.counter.refund(key).catch(() => undefined);
@@ -192,7 +192,8 @@ function showVerdict(res: Response, verdict: RateVerdict): void {
   res.setHeader('X-RateLimit-Reset', String(verdict.resetAt));
 }
 
-function refuse(res: Response, verdict: RateVerdict, what: string): void {
+function refuse(res: Response, verdict: RateVerdict, what: string, securityEvent = 'rate_limited'): void {
+  res.locals.errorCode = securityEvent;
   res.setHeader('Retry-After', String(verdict.retryAfterSeconds));
   res.status(429).json({ detail: `${what}; retry after ${verdict.retryAfterSeconds} s`, code: 'rate_limited' });
 }

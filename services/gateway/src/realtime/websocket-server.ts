@@ -8,6 +8,8 @@ import type { AccessTokenVerifier, SessionCheck } from '../auth/access-tokens';
 import type { Connection, ConnectionRegistry } from '../domain/connection-registry';
 import { bearerToken } from '../http/authenticate';
 import { originAllowed } from '../http/cors';
+import type { SecurityEvents } from '../http/security-events';
+import { clientAddress, type TrustedProxies } from '../http/trusted-proxies';
 import { closeCodes } from './close-codes';
 import type { Fanout } from './fanout';
 import type { GatewayMetrics } from './gateway-metrics';
@@ -24,6 +26,8 @@ export interface RealtimeDeps extends SessionDeps {
   metrics: GatewayMetrics;
   logger: Logger;
   allowedOrigins: string[];
+  trustedProxies: TrustedProxies;
+  securityEvents: SecurityEvents;
   /** A socket whose unsent data passes this is too slow to keep up and is closed. */
   maxBufferedBytes: number;
   pingIntervalMs: number;
@@ -111,10 +115,14 @@ export class RealtimeServer {
     try {
       claims = await deps.verifier.verify(url.searchParams.get('token') ?? bearerToken(req.headers.authorization));
     } catch (err) {
+      deps.securityEvents.record('token_invalid', { client: clientAddress(req, deps.trustedProxies) });
       return refuse(scope ? closeCodes.badToken : closeCodes.policy, `authentication failed: ${(err as Error).message}`);
     }
     if (scope) {
       const refusal = await this.checkScope(scope, claims.userId);
+      if (refusal?.code === closeCodes.notMember) {
+        deps.securityEvents.record('not_a_member', { client: clientAddress(req, deps.trustedProxies), user_id: claims.userId });
+      }
       if (refusal) return refuse(refusal.code, refusal.reason);
     }
     if (ws.readyState !== WebSocket.OPEN) return undefined;

@@ -80,10 +80,10 @@ beforeAll(async () => {
   const api = stack.url(0);
   for (const name of ['alice', 'bob', 'carol'] as const) {
     const username = `${name}_${randomUUID().slice(0, 8)}`;
-    const signup = await fetch(`${api}/auth/signup`, json({ username, password: 'password123' }));
+    const signup = await fetch(`${api}/auth/signup`, json({ username, password: 'horse-staple-907' }));
     expect(signup.status).toBe(201);
     const { id } = await signup.json();
-    const { access_token } = await (await fetch(`${api}/auth/login`, json({ username, password: 'password123' }))).json();
+    const { access_token } = await (await fetch(`${api}/auth/login`, json({ username, password: 'horse-staple-907' }))).json();
     users[name] = { id, token: access_token };
   }
   const created = await fetch(`${api}/conversations`, bearer(users.alice.token, json({ title: 'presence', member_ids: [users.bob.id, users.carol.id] })));

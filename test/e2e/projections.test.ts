@@ -34,8 +34,8 @@ const post = (token: string, body: unknown) => ({
 const get = (token: string) => ({ headers: { Authorization: `Bearer ${token}` } });
 
 async function user(api: string, username: string): Promise<{ id: string; token: string }> {
-  await fetch(`${api}/auth/signup`, post('', { username, password: 'password123' }));
-  const { access_token } = await (await fetch(`${api}/auth/login`, post('', { username, password: 'password123' }))).json();
+  await fetch(`${api}/auth/signup`, post('', { username, password: 'horse-staple-907' }));
+  const { access_token } = await (await fetch(`${api}/auth/login`, post('', { username, password: 'horse-staple-907' }))).json();
   const { id } = await (await fetch(`${api}/auth/me`, get(access_token))).json();
   return { id, token: access_token };
 }

@@ -24,6 +24,15 @@ afterAll(async () => {
   await ctx?.cleanup();
 });
 
+/** The stack's last warning and error log lines, for a failure message. */
+const serviceWarnings = () =>
+  stack
+    .logs()
+    .split('\n')
+    .filter((line) => /"level":"(warn|error|fatal)"/.test(line))
+    .slice(-20)
+    .join('\n');
+
 /** An authenticated request as `user` through gateway `gateway`. */
 async function api(user: string, path: string, init: RequestInit = {}, gateway = 0): Promise<{ status: number; body: any }> {
   const res = await fetch(`${stack.url(gateway)}${path}`, {
@@ -182,10 +191,14 @@ describe('direct conversations and the paged list (issue #16, #15.1)', () => {
       }
       return seen;
     };
+    let projected = 0;
     const listed = await waitFor('every summary projected', async () => {
       const seen = await lists('100');
-      return seen.filter((c) => made.includes(c.id) && c.last_message?.content === heavy).length === 56 ? seen : undefined;
-    }, 60_000);
+      projected = seen.filter((c) => made.includes(c.id) && c.last_message?.content === heavy).length;
+      return projected === 56 ? seen : undefined;
+    }, 60_000).catch((err: Error) => {
+      throw new Error(`${err.message} (${projected} of 56); the services' warnings:\n${serviceWarnings()}`);
+    });
     expect(listed.filter((c) => made.includes(c.id)).map((c) => c.id)).toEqual([...made].reverse());
     expect(new Set(listed.map((c) => c.id)).size).toBe(listed.length);
     expect((await api('carol', '/conversations?limit=501')).status).toBe(422);

@@ -393,15 +393,16 @@ describe('backpressure', () => {
     const slow = await connect(bob, gateway);
     const healthy = await connect(alice, gateway);
     const sender = await connect(bob, 0);
-    await ask(slow, { type: 'ping' });
+    // A pong means the socket is registered and follows its conversations (frames wait for that).
+    await Promise.all([ask(slow, { type: 'ping' }), ask(healthy, { type: 'ping' })]);
     (slow.ws as unknown as { _socket: Socket })._socket.pause();
     // Each sync answers ~650 KB: far more than the kernel buffers and the 256 KiB bound together.
     for (let i = 0; i < 30; i++) slow.send({ type: 'sync', conversation_id: bulk.id, after_seq: 0 });
     await say(sender, team.id, 'while someone is stuck');
-    await healthy.next(isMessage('while someone is stuck'));
+    await healthy.next(isMessage('while someone is stuck'), 15_000);
     await waitFor('the slow socket to be closed', async () => (await metric(gateway, 'pneumatic_websocket_slow_consumers_closed_total')) >= 1, 20_000, 200);
     await say(sender, team.id, 'after the close');
-    await healthy.next(isMessage('after the close'));
+    await healthy.next(isMessage('after the close'), 15_000);
     (slow.ws as unknown as { _socket: Socket })._socket.resume();
     expect((await slow.closed(20_000)).code).toBe(4008);
   });

@@ -10,6 +10,7 @@ const socket = (id: string, userId: string, scope?: string, sessionId = `${userI
   expiresAt: Number.MAX_SAFE_INTEGER,
   send: () => undefined,
   close: () => undefined,
+  isOpen: () => true,
 });
 
 describe('connection registry', () => {

@@ -16,6 +16,8 @@ export interface Connection {
   expiresAt: number;
   send(data: string): void;
   close(code: number, reason: string): void;
+  /** False from the moment the socket starts closing: work queued for it is no longer done. */
+  isOpen(): boolean;
 }
 
 export class ConnectionRegistry {

@@ -120,6 +120,8 @@ export class SocketSession {
     const arrivedAt = Date.now();
     this.queue = this.queue
       .then(() => {
+        // A socket closed for being too slow (or by its client) cannot take an answer; its backlog is dropped unhandled.
+        if (!this.connection.isOpen()) return;
         if (!neverLate.has(frame.type) && Date.now() - arrivedAt > this.deps.maxFrameWaitMs) {
           throw new DomainError('overloaded', 'the server is busy; retry (the same message_id is safe)');
         }

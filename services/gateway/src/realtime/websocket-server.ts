@@ -136,6 +136,7 @@ export class RealtimeServer {
       expiresAt: claims.expiresAt,
       send: (data) => this.sendTo(ws, socket, data),
       close: (code, reason) => ws.close(code, reason),
+      isOpen: () => ws.readyState === WebSocket.OPEN,
     };
     await this.register(connection);
     // The session may have ended while the socket was being set up, after the notice went by.

@@ -170,6 +170,14 @@ describe('event relay (Postgres to JetStream)', () => {
     const relay = newRelay({ batchSize: 2, checkpointIntervalMs: 60_000 });
     const client = await db.connect();
     try {
+      // The relay reads below the cluster's oldest running transaction; another suite's may hold it back a moment.
+      await waitFor('the three commits visible to the relay', async () => {
+        const { rows } = await client.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM events WHERE event_id = ANY($1::uuid[]) AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())',
+          [ids],
+        );
+        return rows[0]!.n === 3;
+      }, 10_000);
       expect(await relay.publishPending(client)).toBe(2);
       expect(await rowPosition()).toBe(before);
       expect(await relay.publishPending(client)).toBe(1);

@@ -50,7 +50,7 @@ export class SecurityEvents {
   ) {
     this.counter = new Counter({
       name: 'pneumatic_security_events_total',
-      help: 'Failed logins, lockouts, invalid tokens, not_a_member refusals and rate-limit refusals, by event',
+      help: 'Failed logins, lockouts, invalid tokens, not_a_member refusals and rate-limit refusals (HTTP and WebSocket), by event',
       labelNames: ['event'] as const,
       registers: [registry],
     });

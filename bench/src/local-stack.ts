@@ -30,6 +30,8 @@ export async function startLocalStack(basePort: number): Promise<{ gateways: str
       // a production edge would measure themselves, not the system.
       RATE_LIMIT_PER_IP: '100000000',
       RATE_LIMIT_PER_USER: '100000000',
+      // The idle and fan-out scenarios open thousands of sockets from this one address within a minute.
+      WS_UPGRADES_PER_IP: '100000000',
       WS_FRAMES_PER_SECOND: '100000',
       WS_FRAME_BURST: '100000',
     },

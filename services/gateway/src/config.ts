@@ -37,8 +37,16 @@ export const gatewayEnv = {
   WS_MAX_QUEUED_FRAMES: z.coerce.number().int().positive().default(100),
   WS_MAX_FRAME_WAIT_MS: z.coerce.number().int().positive().default(1000),
   WS_PING_INTERVAL_SECONDS: z.coerce.number().positive().default(30),
+  // Per user on one gateway, shared by all of the user's sockets there.
   WS_FRAMES_PER_SECOND: z.coerce.number().positive().default(20),
   WS_FRAME_BURST: z.coerce.number().int().positive().default(60),
+  // Upgrades per window: per address, every attempt (a NAT of many users shares it); per user, authenticated ones.
+  WS_UPGRADE_WINDOW_SECONDS: z.coerce.number().int().positive().default(60),
+  WS_UPGRADES_PER_IP: z.coerce.number().int().positive().default(600),
+  WS_UPGRADES_PER_USER: z.coerce.number().int().positive().default(60),
+  // Open sockets per user across the gateways; a crashed gateway's count lapses after the lease.
+  WS_MAX_SOCKETS_PER_USER: z.coerce.number().int().positive().default(20),
+  WS_SOCKET_LEASE_SECONDS: z.coerce.number().positive().default(60),
   WS_TYPING_EXPIRY_SECONDS: z.coerce.number().positive().default(5),
   WS_DRAIN_SECONDS: z.coerce.number().positive().default(5),
   /** Conversation ids per request when a user's first socket connects here (1000 ids are ~40 KB). */

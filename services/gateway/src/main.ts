@@ -2,6 +2,7 @@
 import '@pneumatic/platform/dist/telemetry-preload';
 import { Bus, connectRedis, createLogger, createMetrics, runService } from '@pneumatic/platform';
 import { redisRateCounter } from './http/rate-limits';
+import { redisSocketSlots } from './realtime/socket-slots';
 import { loadGatewayConfig, startGatewayService } from './service';
 
 void runService(async (onStop) => {
@@ -10,11 +11,11 @@ void runService(async (onStop) => {
   const metrics = createMetrics('gateway');
   const bus = await Bus.connect({ url: config.NATS_URL, prefix: config.NATS_SUBJECT_PREFIX, name: `gateway-${config.GATEWAY_ID}`, logger, metrics });
   onStop(() => bus.close());
-  // Rate limits only: the gateway starts and serves without Redis, unlimited, rather than refusing chat.
+  // Rate limits and the socket cap only: the gateway starts and serves without Redis, unlimited, rather than refusing chat.
   const redis = await connectRedis(config.REDIS_URL, config.REDIS_KEY_PREFIX, logger);
   onStop(() => void redis.disconnect());
   const port = await startGatewayService(
-    { config, logger, metrics, bus, rateCounter: redisRateCounter(redis), readiness: { nats: () => bus.connected } },
+    { config, logger, metrics, bus, rateCounter: redisRateCounter(redis), socketSlots: redisSocketSlots(redis), readiness: { nats: () => bus.connected } },
     onStop,
   );
   logger.info({ port }, `gateway listening on http://localhost:${port}`);

@@ -5,6 +5,7 @@ import { AccessTokenVerifier } from './auth/access-tokens';
 import { SessionRevocations } from './auth/session-revocations';
 import { gatewayEnv } from './config';
 import { ConnectionRegistry } from './domain/connection-registry';
+import { FrameBudgets } from './domain/frame-budgets';
 import { MemberDirectory } from './domain/member-directory';
 import { createApp } from './http/app';
 import { RateLimiter, type RateCounter } from './http/rate-limits';
@@ -12,7 +13,10 @@ import { SecurityEvents } from './http/security-events';
 import { Fanout } from './realtime/fanout';
 import { createGatewayMetrics } from './realtime/gateway-metrics';
 import { PresenceReporter } from './realtime/presence-reporter';
+import { SocketCap } from './realtime/socket-cap';
+import { InMemorySocketSlots, type SocketSlots } from './realtime/socket-slots';
 import { TypingRelay } from './realtime/typing-relay';
+import { UpgradeLimiter } from './realtime/upgrade-limits';
 import { RealtimeServer } from './realtime/websocket-server';
 
 export const loadGatewayConfig = (env: NodeJS.ProcessEnv = process.env) => loadConfig(gatewayEnv, env);
@@ -25,11 +29,16 @@ export interface GatewayServiceDeps {
   bus: Bus;
   /** Redis's counters across replicas, or in-memory ones embedded. */
   rateCounter: RateCounter;
+  /** Open sockets per user: Redis's across replicas; by default this process's own (embedded: the only gateway). */
+  socketSlots?: SocketSlots;
   readiness: ReadinessChecks;
 }
 
 /** Serves HTTP and WebSockets on PORT; resolves with the port once listening. */
-export async function startGatewayService({ config, logger, metrics, bus, rateCounter, readiness }: GatewayServiceDeps, onStop: OnStop): Promise<number> {
+export async function startGatewayService(
+  { config, logger, metrics, bus, rateCounter, socketSlots = new InMemorySocketSlots(), readiness }: GatewayServiceDeps,
+  onStop: OnStop,
+): Promise<number> {
   const rateLimiter = new RateLimiter(rateCounter, {
     windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
     perIp: config.RATE_LIMIT_PER_IP,
@@ -50,6 +59,14 @@ export async function startGatewayService({ config, logger, metrics, bus, rateCo
   const presence = new PresenceReporter(bus, registry, config.GATEWAY_ID);
   presence.start(config.PRESENCE_HEARTBEAT_SECONDS * 1000);
   onStop(() => presence.stop());
+  const socketCap = new SocketCap(socketSlots, registry, { maxPerUser: config.WS_MAX_SOCKETS_PER_USER, leaseMs: config.WS_SOCKET_LEASE_SECONDS * 1000 }, logger);
+  socketCap.start();
+  onStop(() => socketCap.stop());
+  const upgradeLimits = new UpgradeLimiter(rateCounter, {
+    windowSeconds: config.WS_UPGRADE_WINDOW_SECONDS,
+    perAddress: config.WS_UPGRADES_PER_IP,
+    perUser: config.WS_UPGRADES_PER_USER,
+  }, logger);
 
   const trustedProxies = config.TRUSTED_PROXIES;
   const securityEvents = new SecurityEvents(logger, metrics);
@@ -67,14 +84,16 @@ export async function startGatewayService({ config, logger, metrics, bus, rateCo
     allowedOrigins: config.ALLOWED_ORIGINS,
     trustedProxies,
     securityEvents,
+    upgradeLimits,
+    socketCap,
+    // A flood is reported once a minute per user: a security event per refused frame would flood the log.
+    frameBudgets: new FrameBudgets(config.WS_FRAMES_PER_SECOND, config.WS_FRAME_BURST, 60_000),
     maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES,
     maxQueuedFrames: config.WS_MAX_QUEUED_FRAMES,
     maxFrameWaitMs: config.WS_MAX_FRAME_WAIT_MS,
     pingIntervalMs: config.WS_PING_INTERVAL_SECONDS * 1000,
     directory,
     typing: new TypingRelay(bus, config.WS_TYPING_EXPIRY_SECONDS * 1000),
-    framesPerSecond: config.WS_FRAMES_PER_SECOND,
-    frameBurst: config.WS_FRAME_BURST,
     drainMs: config.WS_DRAIN_SECONDS * 1000,
   });
   realtime.attach(server);

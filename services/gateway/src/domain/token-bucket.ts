@@ -1,6 +1,6 @@
 /**
- * A per-socket allowance: `burst` frames at once, refilled at `perSecond`. Pure (the caller passes
- * the clock), so limits are testable without waiting.
+ * An allowance (a user's frames, a socket's typing): `burst` at once, refilled at `perSecond`.
+ * Pure (the caller passes the clock), so limits are testable without waiting.
  */
 export class TokenBucket {
   private tokens: number;

@@ -4,7 +4,16 @@ import type { RequestHandler } from 'express';
 import { Counter } from 'prom-client';
 import type { AccessClaims } from '../auth/access-tokens';
 
-export const securityEventNames = ['login_failed', 'login_locked', 'token_invalid', 'not_a_member', 'rate_limited'] as const;
+export const securityEventNames = [
+  'login_failed',
+  'login_locked',
+  'token_invalid',
+  'not_a_member',
+  'rate_limited',
+  'upgrade_rate_limited',
+  'socket_cap_reached',
+  'frame_rate_limited',
+] as const;
 export type SecurityEventName = (typeof securityEventNames)[number];
 
 /** Who and from where; never a token, password or hash. */
@@ -41,7 +50,7 @@ export class SecurityEvents {
   ) {
     this.counter = new Counter({
       name: 'pneumatic_security_events_total',
-      help: 'Failed logins, lockouts, invalid tokens, not_a_member refusals and rate-limit refusals, by event',
+      help: 'Failed logins, lockouts, invalid tokens, not_a_member refusals and rate-limit refusals (HTTP and WebSocket), by event',
       labelNames: ['event'] as const,
       registers: [registry],
     });

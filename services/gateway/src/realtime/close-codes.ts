@@ -2,6 +2,7 @@
 export const closeCodes = {
   policy: 1008,
   restart: 1012,
+  tryAgainLater: 1013,
   badToken: 4001,
   notMember: 4003,
   noConversation: 4004,

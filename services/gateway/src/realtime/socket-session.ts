@@ -26,10 +26,10 @@ export interface SessionDeps {
    * of being handled late, so what is admitted keeps a bounded latency under overload.
    */
   maxFrameWaitMs: number;
-  /** Sustained frames per second one socket may send, and the burst above it. */
-  framesPerSecond: number;
-  frameBurst: number;
 }
+
+/** Spends one frame of the user's allowance (shared by the user's sockets); false when it is used up. */
+export type FrameAdmission = () => boolean;
 
 const syncPageLimit = 200;
 /** Typing renewals are cheap to send and costly to fan out: one a second, a few at once. */
@@ -49,15 +49,14 @@ type Ref = string | number | undefined;
 export class SocketSession {
   private queue: Promise<void> = Promise.resolve();
   private queued = 0;
-  private readonly frames: TokenBucket;
   private readonly typingAllowance: TokenBucket;
   private expiry: NodeJS.Timeout | undefined;
 
   constructor(
     readonly connection: Connection,
     private readonly deps: SessionDeps,
+    private readonly admitFrame: FrameAdmission,
   ) {
-    this.frames = new TokenBucket(deps.framesPerSecond, deps.frameBurst, Date.now());
     this.typingAllowance = new TokenBucket(typingPerSecond, typingBurst, Date.now());
     this.armExpiry();
   }
@@ -65,7 +64,7 @@ export class SocketSession {
   receive(data: string, byteLength: number): void {
     // The timer may lag a busy event loop; nothing is handled for an expired token meanwhile.
     if (Date.now() >= this.connection.expiresAt) return this.expire();
-    if (!this.frames.take(Date.now())) return this.fail('rate_limited', 'too many frames, slow down');
+    if (!this.admitFrame()) return this.fail('rate_limited', 'too many frames, slow down');
     if (this.connection.scope) return this.receiveScoped(data, byteLength, this.connection.scope);
     const parsed = parseClientFrame(data, byteLength);
     if (!parsed.ok) return this.fail(parsed.code, parsed.reason, parsed.ref);

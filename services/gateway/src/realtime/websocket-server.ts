@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { AccessTokenVerifier, SessionCheck } from '../auth/access-tokens';
 import type { Connection, ConnectionRegistry } from '../domain/connection-registry';
+import type { FrameBudgets } from '../domain/frame-budgets';
 import { bearerToken } from '../http/authenticate';
 import { originAllowed } from '../http/cors';
 import type { SecurityEvents } from '../http/security-events';
@@ -14,8 +15,10 @@ import { closeCodes } from './close-codes';
 import type { Fanout } from './fanout';
 import type { GatewayMetrics } from './gateway-metrics';
 import type { PresenceReporter } from './presence-reporter';
-import { SocketSession, type SessionDeps } from './socket-session';
+import type { SocketCap } from './socket-cap';
+import { SocketSession, type FrameAdmission, type SessionDeps } from './socket-session';
 import { TurnWrites } from './turn-writes';
+import type { UpgradeLimiter } from './upgrade-limits';
 
 export interface RealtimeDeps extends SessionDeps {
   verifier: AccessTokenVerifier;
@@ -28,6 +31,10 @@ export interface RealtimeDeps extends SessionDeps {
   allowedOrigins: string[];
   trustedProxies: TrustedProxies;
   securityEvents: SecurityEvents;
+  upgradeLimits: UpgradeLimiter;
+  socketCap: SocketCap;
+  /** One frame allowance per user, shared by the user's sockets on this gateway. */
+  frameBudgets: FrameBudgets;
   /** A socket whose unsent data passes this is too slow to keep up and is closed. */
   maxBufferedBytes: number;
   pingIntervalMs: number;
@@ -110,24 +117,41 @@ export class RealtimeServer {
   private async authenticate(ws: WebSocket, socket: Duplex, req: IncomingMessage, url: URL, { scope }: Route): Promise<SocketSession | undefined> {
     const { deps } = this;
     const refuse = (code: number, reason: string) => (ws.close(code, reason.slice(0, 120)), undefined);
+    const client = clientAddress(req, deps.trustedProxies);
+    // Every attempt counts against its address, before the token costs a verification.
+    const addressRefusal = await deps.upgradeLimits.byAddress(client);
+    if (addressRefusal) {
+      deps.securityEvents.record('upgrade_rate_limited', { client });
+      return refuse(closeCodes.tryAgainLater, addressRefusal);
+    }
     if (!originAllowed(deps.allowedOrigins, req.headers.origin)) return refuse(closeCodes.policy, 'origin not allowed');
     let claims;
     try {
       claims = await deps.verifier.verify(url.searchParams.get('token') ?? bearerToken(req.headers.authorization));
     } catch (err) {
-      deps.securityEvents.record('token_invalid', { client: clientAddress(req, deps.trustedProxies) });
+      deps.securityEvents.record('token_invalid', { client });
       return refuse(scope ? closeCodes.badToken : closeCodes.policy, `authentication failed: ${(err as Error).message}`);
+    }
+    const userRefusal = await deps.upgradeLimits.byUser(claims.userId);
+    if (userRefusal) {
+      deps.securityEvents.record('upgrade_rate_limited', { client, user_id: claims.userId });
+      return refuse(closeCodes.tryAgainLater, userRefusal);
     }
     if (scope) {
       const refusal = await this.checkScope(scope, claims.userId);
-      if (refusal?.code === closeCodes.notMember) {
-        deps.securityEvents.record('not_a_member', { client: clientAddress(req, deps.trustedProxies), user_id: claims.userId });
-      }
+      if (refusal?.code === closeCodes.notMember) deps.securityEvents.record('not_a_member', { client, user_id: claims.userId });
       if (refusal) return refuse(refusal.code, refusal.reason);
     }
     if (ws.readyState !== WebSocket.OPEN) return undefined;
+    const slot = { userId: claims.userId, socketId: randomUUID() };
+    if (!(await deps.socketCap.admit(slot))) {
+      deps.securityEvents.record('socket_cap_reached', { client, user_id: claims.userId });
+      return refuse(closeCodes.tryAgainLater, `too many open sockets: at most ${deps.socketCap.settings.maxPerUser} per user`);
+    }
+    // Closed while the slot was taken: nothing will release it on close, so it is given back here.
+    if (ws.readyState !== WebSocket.OPEN) return void deps.socketCap.release(slot);
     const connection: Connection = {
-      id: randomUUID(),
+      id: slot.socketId,
       userId: claims.userId,
       username: claims.username,
       joined: new Set(scope ? [scope] : []),
@@ -142,7 +166,16 @@ export class RealtimeServer {
     // The session may have ended while the socket was being set up, after the notice went by.
     if (await deps.sessions.hasEnded(connection.sessionId)) connection.close(closeCodes.policy, 'session ended');
     if (scope) connection.send(JSON.stringify({ type: 'connection', status: 'connected', conversation_id: scope, user_id: claims.userId }));
-    return new SocketSession(connection, deps);
+    return new SocketSession(connection, deps, this.frameAdmission(connection.userId, client));
+  }
+
+  /** Frames of a user draw on one budget; a flood is reported as a security event once per interval. */
+  private frameAdmission(userId: string, client: string): FrameAdmission {
+    return () => {
+      const verdict = this.deps.frameBudgets.take(userId, Date.now());
+      if (verdict === 'refused_reported') this.deps.securityEvents.record('frame_rate_limited', { client, user_id: userId });
+      return verdict === 'allowed';
+    };
   }
 
   /** Closes every socket of a login session that ended (logout or refresh-token reuse). */
@@ -175,11 +208,15 @@ export class RealtimeServer {
   }
 
   private unregister(session: SocketSession): void {
-    const { registry, fanout, presence, metrics } = this.deps;
+    const { registry, fanout, presence, metrics, socketCap, frameBudgets } = this.deps;
     const { connection } = session;
     session.closed();
+    socketCap.release({ userId: connection.userId, socketId: connection.id });
     const { lastForUser, abandoned } = registry.remove(connection);
-    if (lastForUser) fanout.forgetUser(connection.userId, abandoned);
+    if (lastForUser) {
+      fanout.forgetUser(connection.userId, abandoned);
+      frameBudgets.forget(connection.userId);
+    }
     presence.disconnected(connection.id, connection.userId);
     metrics.connectionsActive.set(registry.size);
   }

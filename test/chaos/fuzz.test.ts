@@ -1,16 +1,19 @@
 /**
  * Hostile input at the edge, against the real processes: HTTP bodies and WebSocket frames built from
  * the contract's shapes and mutated (wrong types, huge strings, deep nesting, invalid UTF-8,
- * `__proto__` keys), tampered tokens, and a user (mallory) reaching for another conversation's ids.
+ * `__proto__` keys), tampered tokens, and a user (mallory) reaching for another conversation's ids;
+ * then the classes of issue #15.9 on their own: reactions named like Object.prototype members, lone
+ * surrogates in every text field, malformed %-escapes in paths, truncated compressed bodies.
  * Every answer must be a documented error, nothing may crash, and nothing of alice's may leak or change.
  */
 import { ErrorCode } from '@pneumatic/contracts';
-import { createTestContext, startTestStack, type TestContext, type TestStack } from '@pneumatic/testkit';
+import { createTestContext, startTestStack, TestSocket, type TestContext, type TestStack } from '@pneumatic/testkit';
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { createConversation, signUp } from './harness/chat-load';
 import type { ChatUser } from './harness/chat-client';
+import { loneSurrogateText, malformedEscape, prototypeName, prototypeNames, truncatedCompressedBody } from './harness/hostile-input';
 
 jest.setTimeout(120_000);
 
@@ -27,9 +30,11 @@ let mallory: ChatUser;
 let aliceConversation: string;
 let malloryConversation: string;
 let aliceMessage: { id: string; message_id: string };
+/** Mallory's own message, where her reactions and edits reach the messages service's state. */
+let malloryMessage: { id: string; message_id: string };
 let problems: string[] = [];
 /** How many inputs each part tried, printed at the end. */
-const tally = { httpRequests: 0, wsFrames: 0, tamperedTokens: 0 };
+const tally = { httpRequests: 0, wsFrames: 0, tamperedTokens: 0, reactions: 0, loneSurrogates: 0, malformedEscapes: 0, truncatedBodies: 0 };
 
 beforeAll(async () => {
   ctx = await createTestContext('fuzz');
@@ -54,6 +59,13 @@ beforeAll(async () => {
   });
   expect(res.status).toBe(201);
   aliceMessage = await res.json();
+  const own = await fetch(`${api}/conversations/${malloryConversation}/messages`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${mallory.token}` },
+    body: JSON.stringify({ content: 'mallory was here', message_id: 'mallory-own' }),
+  });
+  expect(own.status).toBe(201);
+  malloryMessage = await own.json();
 }, 120_000);
 
 beforeEach(() => {
@@ -84,7 +96,9 @@ const hostileValue = (): fc.Arbitrary<unknown> =>
     fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }), { maxKeys: 3 }),
     fc.integer({ min: 5_000, max: 70_000 }).map((n) => 'x'.repeat(n)),
     fc.integer({ min: 10, max: 3_000 }).map(deep),
-    fc.constantFrom('__proto__', 'constructor', "'; DROP TABLE messages; --", '\u0000', '\ud800', '../../etc/passwd', '%00', '🙂'.repeat(3000), -1, 1e308, 2 ** 53),
+    prototypeName(),
+    loneSurrogateText(),
+    fc.constantFrom("'; DROP TABLE messages; --", '\u0000', '../../etc/passwd', '%00', '🙂'.repeat(3000), -1, 1e308, 2 ** 53),
     fc.constantFrom(() => aliceConversation, () => aliceMessage.id, () => aliceMessage.message_id, () => alice.id).map((f) => f()),
   );
 
@@ -261,6 +275,164 @@ it('refuses tampered tokens on HTTP (401) and WebSocket (close 1008)', async () 
       if (code !== 1008) problems.push(`token ${token.slice(0, 40)}…: /ws closed ${code}`);
     }),
     { numRuns: 10_000, interruptAfterTimeLimit: 6_000 },
+  );
+  expect(problems).toEqual([]);
+});
+
+/** Mallory's request to gateway 0 or 1. */
+const asMallory = (method: string, path: string, init: { body?: BodyInit; headers?: Record<string, string> } = {}) =>
+  fetch(`${stack.url(Math.random() > 0.5 ? 0 : 1)}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${mallory.token}`, ...(init.body === undefined ? {} : { 'Content-Type': 'application/json' }), ...init.headers },
+    body: init.body,
+  });
+
+/** Exactly this documented error: its status and `{detail, code}`. */
+async function expectError(what: string, res: Response, status: number, code: string): Promise<void> {
+  const text = await res.text();
+  let body: { detail?: unknown; code?: unknown } = {};
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // judged below: no code
+  }
+  if (res.status !== status || body.code !== code || typeof body.detail !== 'string') {
+    problems.push(`${what}: wanted ${status} ${code}, got ${res.status} ${text.slice(0, 200)}`);
+  }
+}
+
+it('keeps reactions named like Object.prototype members as plain reactions, over HTTP and WebSocket', async () => {
+  const socket = await TestSocket.open(`${stack.wsUrl(1)}/ws?token=${mallory.token}`);
+  const mine = new Set<string>();
+  try {
+    await fc.assert(
+      fc.asyncProperty(prototypeName(), fc.boolean(), async (emoji, overSocket) => {
+        tally.reactions++;
+        const action = mine.has(emoji) ? 'remove' : 'add';
+        if (overSocket) {
+          const from = socket.frames.length;
+          socket.send({ type: 'reaction', message_id: malloryMessage.id, emoji, action });
+          await socket.next((f) => f.type === 'message_reaction' && f.emoji === emoji && f.action === action, 5_000, from);
+        } else {
+          const res =
+            action === 'add'
+              ? await asMallory('POST', `/messages/${malloryMessage.id}/reactions`, { body: JSON.stringify({ emoji }) })
+              : await asMallory('DELETE', `/messages/${malloryMessage.id}/reactions/${encodeURIComponent(emoji)}`);
+          if (res.status !== 200) return void problems.push(`${action} ${emoji}: ${res.status} ${(await res.text()).slice(0, 200)}`);
+        }
+        if (action === 'add') mine.add(emoji);
+        else mine.delete(emoji);
+      }),
+      { numRuns: 200, interruptAfterTimeLimit: 8_000 },
+    );
+    expect(socket.frames.filter((f) => f.type === 'error')).toEqual([]);
+  } finally {
+    socket.ws.close();
+  }
+  // Read back: exactly the reactions the model holds, each an own key with mallory's id, nothing inherited.
+  const res = await asMallory('GET', `/conversations/${malloryConversation}/messages`);
+  expect(res.status).toBe(200);
+  const { messages } = await res.json();
+  const reactions = messages.find((m: { id: string }) => m.id === malloryMessage.id).reactions;
+  expect(Object.keys(reactions).sort()).toEqual([...mine].sort());
+  for (const emoji of prototypeNames) expect(Object.hasOwn(reactions, emoji) ? reactions[emoji] : []).toEqual(mine.has(emoji) ? [mallory.id] : []);
+  expect(problems).toEqual([]);
+});
+
+/** Each text field of the API, with everything else valid, so only the surrogate can be refused. */
+const surrogateRequests: [string, string, (s: string) => Record<string, unknown>][] = [
+  ['POST', '/conversations/{mc}/messages', (s) => ({ content: s })],
+  ['POST', '/conversations/{mc}/messages', (s) => ({ content: 'hi', message_id: s })],
+  ['POST', '/messages', (s) => ({ message_id: randomUUID(), sender_id: mallory.id, conversation_id: malloryConversation, content: s })],
+  ['POST', '/messages', (s) => ({ message_id: s, sender_id: mallory.id, conversation_id: malloryConversation, content: 'hi' })],
+  ['PATCH', '/messages/{mm}', (s) => ({ content: s })],
+  ['POST', '/messages/{mm}/reactions', (s) => ({ emoji: s })],
+  ['POST', '/conversations', (s) => ({ title: s, member_ids: [bob.id], kind: 'group' })],
+  ['POST', '/auth/signup', (s) => ({ username: `fz_${Math.random().toString(36).slice(2, 8)}`, password: 'long-enough-1', full_name: s })],
+];
+const surrogateFrames: ((s: string) => Record<string, unknown>)[] = [
+  (s) => ({ type: 'message', conversation_id: malloryConversation, message_id: randomUUID(), content: s }),
+  (s) => ({ type: 'message', conversation_id: malloryConversation, message_id: s, content: 'hi' }),
+  (s) => ({ type: 'edit', message_id: malloryMessage.message_id, content: s }),
+  (s) => ({ type: 'edit', message_id: s, content: 'hi' }),
+  (s) => ({ type: 'delete', message_id: s }),
+  (s) => ({ type: 'reaction', message_id: malloryMessage.id, emoji: s, action: 'add' }),
+  (s) => ({ type: 'reaction', message_id: s, emoji: '👍', action: 'add' }),
+];
+
+it('refuses a lone surrogate in every text field with 422 validation_error, and an error frame on the socket', async () => {
+  const fill = (path: string) => path.replace('{mc}', malloryConversation).replace('{mm}', malloryMessage.id);
+  await fc.assert(
+    fc.asyncProperty(fc.nat({ max: surrogateRequests.length - 1 }), loneSurrogateText(), async (i, s) => {
+      tally.loneSurrogates++;
+      const [method, path, body] = surrogateRequests[i]!;
+      // JSON.stringify writes the unpaired unit as the escape `\udXXX`, as a hostile client would.
+      await expectError(`${method} ${path} ${JSON.stringify(s)}`, await asMallory(method, fill(path), { body: JSON.stringify(body(s)) }), 422, 'validation_error');
+    }),
+    { numRuns: 2_000, interruptAfterTimeLimit: 8_000 },
+  );
+  const socket = await TestSocket.open(`${stack.wsUrl(0)}/ws?token=${mallory.token}`);
+  try {
+    await fc.assert(
+      fc.asyncProperty(fc.nat({ max: surrogateFrames.length - 1 }), loneSurrogateText(), async (i, s) => {
+        tally.loneSurrogates++;
+        const ref = randomUUID();
+        socket.send({ ...surrogateFrames[i]!(s), ref });
+        const reply = await socket.next((f) => f.ref === ref);
+        if (reply.type !== 'error' || reply.code !== 'invalid_frame') problems.push(`frame ${i} ${JSON.stringify(s)}: ${JSON.stringify(reply).slice(0, 200)}`);
+      }),
+      { numRuns: 2_000, interruptAfterTimeLimit: 6_000 },
+    );
+  } finally {
+    socket.ws.close();
+  }
+  expect(problems).toEqual([]);
+});
+
+/** Every route with a path parameter, the parameter replaced by a malformed escape. */
+const escapedPaths: [string, (e: string) => string][] = [
+  ['GET', (e) => `/conversations/${e}`],
+  ['GET', (e) => `/conversations/${e}/messages`],
+  ['POST', (e) => `/conversations/${e}/read`],
+  ['POST', (e) => `/conversations/${e}/members`],
+  ['DELETE', (e) => `/conversations/${malloryConversation}/members/${e}`],
+  ['PATCH', (e) => `/messages/${e}`],
+  ['DELETE', (e) => `/messages/${e}`],
+  ['POST', (e) => `/messages/${e}/reactions`],
+  ['DELETE', (e) => `/messages/${malloryMessage.id}/reactions/${e}`],
+];
+
+it('answers malformed %-escapes in paths with 404 not_found', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.nat({ max: escapedPaths.length - 1 }), malformedEscape(), async (i, escape) => {
+      tally.malformedEscapes++;
+      const [method, path] = escapedPaths[i]!;
+      const body = method === 'GET' || method === 'DELETE' ? undefined : '{}';
+      await expectError(`${method} ${path(escape)}`, await asMallory(method, path(escape), { body }), 404, 'not_found');
+    }),
+    { numRuns: 2_000, interruptAfterTimeLimit: 6_000 },
+  );
+  expect(problems).toEqual([]);
+});
+
+const compressedRoutes: [string, () => string, () => Record<string, unknown>][] = [
+  ['POST', () => `/conversations/${malloryConversation}/messages`, () => ({ content: 'x'.repeat(200), message_id: randomUUID() })],
+  ['PATCH', () => `/messages/${malloryMessage.id}`, () => ({ content: 'edited' })],
+  ['POST', () => '/conversations', () => ({ title: 'compressed', member_ids: [bob.id], kind: 'group' })],
+  ['POST', () => '/auth/login', () => ({ username: 'fz_mallory', password: 'chaos-password-1' })],
+];
+
+it('answers truncated gzip, deflate and brotli bodies with 400 invalid_json', async () => {
+  const request = fc
+    .nat({ max: compressedRoutes.length - 1 })
+    .chain((i) => fc.tuple(fc.constant(compressedRoutes[i]!), truncatedCompressedBody(compressedRoutes[i]![2])));
+  await fc.assert(
+    fc.asyncProperty(request, async ([[method, path], { encoding, bytes }]) => {
+      tally.truncatedBodies++;
+      const res = await asMallory(method, path(), { body: new Uint8Array(bytes), headers: { 'Content-Encoding': encoding } });
+      await expectError(`${method} ${path()} ${encoding} cut at ${bytes.length}`, res, 400, 'invalid_json');
+    }),
+    { numRuns: 2_000, interruptAfterTimeLimit: 6_000 },
   );
   expect(problems).toEqual([]);
 });

@@ -4,7 +4,15 @@
  * ways live, see each other typing and online, and one reloads and still has the history.
  * Screenshots land in test-results/web-ui/ (git-ignored).
  */
-import { createTestContext, startTestStack, waitFor, type TestContext, type TestStack } from '@pneumatic/testkit';
+import {
+  TestSocket,
+  createTestContext,
+  jsonRequest,
+  startTestStack,
+  waitFor,
+  type TestContext,
+  type TestStack,
+} from '@pneumatic/testkit';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page, type WebSocketRoute } from 'playwright-core';
@@ -96,7 +104,7 @@ describe('web UI in headless Chromium', () => {
   it('signs up two users, each landing on the chat page with a live connection', async () => {
     await signUp(bob, stack.url(1), 'bob', 'Bob Builder');
     await signUp(alice, stack.url(0), 'alice', 'Alice Anders');
-    await alice.locator('#me', { hasText: 'Alice Anders' }).waitFor(wait);
+    await alice.locator('#me', { hasText: 'Alice Anders (@alice)' }).waitFor(wait);
     await shoot(alice, '01-alice-signed-in');
   }, 40_000);
 
@@ -119,7 +127,7 @@ describe('web UI in headless Chromium', () => {
     const received = bob.locator('#messages li.theirs').first();
     await received.waitFor(wait);
     expect(await received.locator('.content').textContent()).toBe(hostile);
-    expect(await received.locator('.sender').textContent()).toBe('Alice Anders');
+    expect(await received.locator('.sender').textContent()).toBe('Alice Anders (@alice)');
     expect(await bob.locator('#messages script, #messages img').count()).toBe(0);
     expect(await bob.evaluate(() => (window as unknown as { __xss?: boolean }).__xss)).toBeUndefined();
   }, 30_000);
@@ -128,7 +136,7 @@ describe('web UI in headless Chromium', () => {
     const typed = composer(bob);
     await typed.pressSequentially('Hello Alice', { delay: 20 });
     // Waits on the gateway's `typing` frame.
-    await alice.locator('#typing', { hasText: 'Bob Builder is typing' }).waitFor(wait);
+    await alice.locator('#typing', { hasText: 'Bob Builder (@bob) is typing' }).waitFor(wait);
     await shoot(alice, '02-alice-sees-typing');
 
     await typed.pressSequentially(', welcome @alice');
@@ -194,6 +202,42 @@ describe('web UI in headless Chromium', () => {
     expect(await bob.locator('#messages li', { hasText: 'Sent from a tunnel' }).count()).toBe(1);
     expect(pageErrors).toEqual([]);
   }, 40_000);
+
+  it('names someone whose full name is another user\'s username by their own @username everywhere', async () => {
+    // Mallory, not in the browser, sets her full name to Bob's username and writes to Alice.
+    const base = stack.url(0);
+    expect((await fetch(`${base}/auth/signup`, jsonRequest({ username: 'mallory', password, full_name: 'bob' }))).status).toBe(201);
+    const { access_token: token } = await (await fetch(`${base}/auth/login`, jsonRequest({ username: 'mallory', password }))).json();
+    const bearer = (init: RequestInit = {}) => ({ ...init, headers: { ...init.headers, Authorization: `Bearer ${token}` } });
+    const { users } = await (await fetch(`${base}/users?q=alice`, bearer())).json();
+    const direct = await (await fetch(`${base}/conversations`, bearer(jsonRequest({ title: '', member_ids: [users[0].id] })))).json();
+    const said = await fetch(`${base}/conversations/${direct.id}/messages`, bearer(jsonRequest({ content: 'It is me, Bob. New phone.' })));
+    expect(said.status).toBe(201);
+
+    const entry = alice.locator('#conversation-list button', { hasText: '@mallory' });
+    await entry.waitFor(wait);
+    expect(await entry.locator('.conversation-name').textContent()).toBe('bob (@mallory)');
+    await entry.click();
+    await alice.locator('#conversation-title', { hasText: 'bob (@mallory)' }).waitFor(wait);
+    const message = alice.locator('#messages li.theirs', { hasText: 'New phone.' });
+    await message.waitFor(wait);
+    expect(await message.locator('.sender').textContent()).toBe('bob (@mallory)');
+    expect(await alice.locator('#user-list .user-name').allTextContents()).toEqual(
+      expect.arrayContaining(['Bob Builder (@bob)', 'bob (@mallory)']),
+    );
+
+    const socket = await TestSocket.open(`${stack.wsUrl(0)}/ws?token=${token}`);
+    try {
+      socket.send({ type: 'join', conversation_id: direct.id, ref: 'join' });
+      await socket.next((f) => f.ref === 'join' && f.type === 'joined');
+      socket.send({ type: 'typing', conversation_id: direct.id, is_typing: true });
+      await alice.locator('#typing', { hasText: 'bob (@mallory) is typing' }).waitFor(wait);
+    } finally {
+      socket.ws.close();
+    }
+    await shoot(alice, '08-alice-sees-impostor-by-username');
+    expect(pageErrors).toEqual([]);
+  }, 30_000);
 
   it('refreshes the token before it expires and renews the open socket with an auth frame', async () => {
     const context = await browser.newContext();

@@ -1,6 +1,8 @@
 import { buildOpenApiDocument, httpRoutes } from '@pneumatic/contracts';
 import express, { Router } from 'express';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { pageHeaders } from './security-headers';
 
 // Served from the installed package, so the docs work offline and load nothing from a CDN.
 const swaggerUiDir = path.dirname(require.resolve('swagger-ui-dist/package.json'));
@@ -30,6 +32,15 @@ const swaggerInit = `window.ui = SwaggerUIBundle({
   tryItOutEnabled: true,
 });`;
 
+const referenceStyle = 'body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}pre{background:#f4f4f4;padding:.5rem;overflow:auto}';
+
+// Swagger UI styles its widgets inline and draws icons as data: images; its scripts are files here.
+const swaggerHeaders = pageHeaders("default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:");
+// The reference page runs no script at all and allows exactly its own style block.
+const referenceHeaders = pageHeaders(
+  `default-src 'none'; style-src 'sha256-${createHash('sha256').update(referenceStyle).digest('base64')}'`,
+);
+
 /** A static reference page: every route with its summary, access and request schema, no script at all. */
 function referencePage(document: Record<string, unknown>): string {
   const paths = document.paths as Record<string, Record<string, { requestBody?: { content: Record<string, { schema: unknown }> } }>>;
@@ -48,7 +59,7 @@ function referencePage(document: Record<string, unknown>): string {
   return `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>Pneumatic API reference</title>
-<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}pre{background:#f4f4f4;padding:.5rem;overflow:auto}</style>
+<style>${referenceStyle}</style>
 </head>
 <body>
 <h1>Pneumatic API reference</h1>
@@ -64,9 +75,15 @@ export function apiDocs(): Router {
   const reference = referencePage(document);
   const router = Router();
   router.get('/openapi.json', (_req, res) => void res.json(document));
-  router.get('/docs', (_req, res) => void res.type('html').send(swaggerPage));
+  router.get('/docs', (_req, res) => {
+    swaggerHeaders(res);
+    res.type('html').send(swaggerPage);
+  });
   router.get('/docs/init.js', (_req, res) => void res.type('js').send(swaggerInit));
   router.use('/docs/assets', express.static(swaggerUiDir, { index: false, maxAge: '1d' }));
-  router.get('/redoc', (_req, res) => void res.type('html').send(reference));
+  router.get('/redoc', (_req, res) => {
+    referenceHeaders(res);
+    res.type('html').send(reference);
+  });
   return router;
 }

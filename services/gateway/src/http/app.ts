@@ -12,6 +12,7 @@ import { messageRoutes } from './message-routes';
 import { cors } from './cors';
 import type { RateLimiter } from './rate-limits';
 import type { SecurityEvents } from './security-events';
+import { noSniff, pageHeaders } from './security-headers';
 import type { TrustedProxies } from './trusted-proxies';
 import { userRoutes } from './user-routes';
 
@@ -33,6 +34,7 @@ export function createApp(deps: AppDeps): Express {
   const { bus, verifier, logger, metrics, readiness, allowedOrigins, rateLimiter } = deps;
   const app = express();
   app.disable('x-powered-by');
+  app.use(noSniff);
   // req.ip, used by every limit and log, is the client's address only behind proxies trusted to forward it.
   app.set('trust proxy', deps.trustedProxies.setting);
   app.use(deps.securityEvents.watchHttp);
@@ -54,13 +56,10 @@ export function createApp(deps: AppDeps): Express {
   // Web UI: plain files, revalidated by ETag (no build step, so no fingerprinted names); the CSP
   // forbids inline script, a second line of defence behind rendering message content as text.
   const webUi = path.join(__dirname, '..', '..', 'static');
+  const webUiPage = pageHeaders("default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:");
   const webUiHeaders = (res: express.Response) => {
     res.setHeader('Cache-Control', 'no-cache');
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader(
-      'Content-Security-Policy',
-      "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
-    );
+    webUiPage(res);
   };
   app.get('/', (_req, res) => {
     webUiHeaders(res);

@@ -1,5 +1,6 @@
 import { OUTBOX_LIMIT, Realtime } from './realtime.js';
 import { SessionExpired, api, clearTokens, hasSession, keepSessionFresh, logOut } from './session.js';
+import { personLabel } from './people.js';
 import { el, messageEl, onlineDot } from './render.js';
 
 const PAGE_SIZE = 50;
@@ -46,9 +47,10 @@ function uuid() {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-const displayName = (userId, fallback) => {
-  const u = state.users.get(userId);
-  return u?.full_name || u?.username || fallback || 'Unknown user';
+/** A member by id; a message carries its sender's username for senders not in the directory yet. */
+const displayName = (userId, fallbackUsername) => {
+  const u = state.users.get(userId) ?? (fallbackUsername ? { username: fallbackUsername } : null);
+  return u ? personLabel(u) : 'Unknown user';
 };
 const otherMember = (c) => c.members.find((id) => id !== state.me.id) ?? state.me.id;
 const conversationName = (c) => (c.kind === 'direct' ? displayName(otherMember(c)) : c.title || 'Group chat');
@@ -131,8 +133,7 @@ function renderUsers() {
           'button',
           { type: 'button', class: 'user-item', dataset: { userId: u.id }, onclick: () => attempt(() => openDirect(u.id)) },
           onlineDot(u.online),
-          el('span', { class: 'user-name' }, u.full_name || u.username),
-          u.full_name ? el('span', { class: 'username' }, `@${u.username}`) : null,
+          el('span', { class: 'user-name' }, personLabel(u)),
         ),
       ),
     ),
@@ -707,7 +708,7 @@ async function start() {
   wireSidebar();
   state.me = await attempt(() => api('/auth/me'));
   if (!state.me) return;
-  $('me').textContent = state.me.full_name ? `${state.me.full_name} (@${state.me.username})` : `@${state.me.username}`;
+  $('me').textContent = personLabel(state.me);
   keepSessionFresh(endSession);
   realtime.start();
   await attempt(loadUsers); // first, so conversations can name their members

@@ -21,7 +21,7 @@ export async function checkReadiness(checks: ReadinessChecks): Promise<Readiness
 export async function startAdminServer(port: number, metrics: Metrics, checks: ReadinessChecks): Promise<http.Server> {
   const server = http.createServer(async (req, res) => {
     const send = (status: number, body: string, type = 'application/json') => {
-      res.writeHead(status, { 'content-type': type });
+      res.writeHead(status, { 'content-type': type, 'x-content-type-options': 'nosniff' });
       res.end(body);
     };
     switch (req.url) {

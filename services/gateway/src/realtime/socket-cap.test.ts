@@ -15,6 +15,7 @@ const connection = (id: string, userId: string): Connection => ({
   expiresAt: Infinity,
   send: () => undefined,
   close: () => undefined,
+  isOpen: () => true,
 });
 
 describe('socket cap', () => {

@@ -19,7 +19,7 @@ jest.setTimeout(120_000);
 
 const errorCodes = new Set<string>(ErrorCode.options);
 /** Close codes shared/API.md and the README document for /ws, plus the WebSocket's own protocol-violation codes. */
-const documentedCloseCodes = new Set([1008, 1009, 1012, 1002, 1007]);
+const documentedCloseCodes = new Set([1008, 1009, 1012, 1013, 1002, 1007]);
 const secret = `canary-${randomUUID()}`;
 
 let ctx: TestContext;
@@ -47,6 +47,10 @@ beforeAll(async () => {
     RATE_LIMIT_LOGIN_ATTEMPTS: '100000',
     WS_FRAMES_PER_SECOND: '100000',
     WS_FRAME_BURST: '100000',
+    // Thousands of hostile sockets from one address; the limits themselves are tested in e2e.
+    WS_UPGRADES_PER_IP: '1000000',
+    WS_UPGRADES_PER_USER: '1000000',
+    WS_MAX_SOCKETS_PER_USER: '100000',
   });
   const api = stack.url(0);
   [alice, bob, mallory] = [await signUp(api, 'fz_alice'), await signUp(api, 'fz_bob'), await signUp(api, 'fz_mallory')];

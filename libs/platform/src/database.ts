@@ -13,14 +13,18 @@ export interface DatabaseOptions {
   schema: string;
   logger: Logger;
   maxConnections?: number;
+  /** Longer than any transaction Pneumatic keeps open between statements. */
+  idleInTransactionTimeoutMs?: number;
 }
 
-export function connectDatabase({ url, schema, logger, maxConnections = 10 }: DatabaseOptions): Database {
+export function connectDatabase({ url, schema, logger, maxConnections = 10, idleInTransactionTimeoutMs = 30_000 }: DatabaseOptions): Database {
   if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name: ${schema}`);
   const pool = new Pool({
     connectionString: url,
     max: maxConnections,
-    options: `-c search_path=${schema}`,
+    // The relays read below the cluster's oldest open write transaction, so one left open (a hung
+    // process) would hold back every service's events; Postgres ends such a session instead.
+    options: `-c search_path=${schema} -c idle_in_transaction_session_timeout=${idleInTransactionTimeoutMs}`,
     connectionTimeoutMillis: 5000,
     Client: TimedClient,
   });

@@ -64,6 +64,7 @@ export class StackUnderTest {
         RATE_LIMIT_PER_IP: '1000000',
         RATE_LIMIT_PER_USER: '1000000',
         RATE_LIMIT_LOGIN_ATTEMPTS: '1000',
+        WS_UPGRADES_PER_IP: '1000000',
         WS_PING_INTERVAL_SECONDS: '5',
         ...extraEnv,
       },

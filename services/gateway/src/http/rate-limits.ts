@@ -2,7 +2,7 @@ import { canonicalUsername } from '@pneumatic/contracts';
 import type { Logger, Redis } from '@pneumatic/platform';
 import type { Request, RequestHandler, Response } from 'express';
 import { callerOf } from './authenticate';
-import { InFlightCounts } from './in-flight';
+import { Turns } from './turns';
 
 export interface RateLimitSettings {
   windowSeconds: number;
@@ -14,6 +14,8 @@ export interface RateLimitSettings {
   loginFailuresPerIp: number;
   /** Logins under way at once per client address, in this gateway process. */
   loginsInFlightPerIp: number;
+  /** Logins of one client address waiting for their turn behind those; more are refused. */
+  loginsWaitingPerIp: number;
 }
 
 /** Where a window stands after one more hit. */
@@ -127,14 +129,14 @@ const warnIntervalMs = 30_000;
  */
 export class RateLimiter {
   private lastWarning = 0;
-  private readonly loginsInFlight: InFlightCounts;
+  private readonly loginTurns: Turns;
 
   constructor(
     private readonly counter: RateCounter,
     private readonly settings: RateLimitSettings,
     private readonly logger: Logger,
   ) {
-    this.loginsInFlight = new InFlightCounts(settings.loginsInFlightPerIp);
+    this.loginTurns = new Turns(settings.loginsInFlightPerIp, settings.loginsWaitingPerIp);
   }
 
   /** Limits every non-exempt request by client address. */
@@ -162,14 +164,18 @@ export class RateLimiter {
 
   /**
    * Guards the logins, each of which costs auth an argon2 verification, before any of that work:
-   * an address may have `loginsInFlightPerIp` logins under way at once (so it cannot fill auth's
-   * queue), `loginFailuresPerIp` failures per window with any names, and `loginAttempts` failures
-   * per name. Runs after the body is parsed.
+   * an address's logins take turns, `loginsInFlightPerIp` at once with `loginsWaitingPerIp` waiting
+   * (so one address cannot fill auth's queue, however many it sends); then it may fail
+   * `loginFailuresPerIp` times per window with any names, and `loginAttempts` times per name.
+   * Runs after the body is parsed.
    */
   readonly loginAttempts: RequestHandler = async (req, res, next) => {
     const ip = clientIp(req);
-    if (!this.loginsInFlight.enter(ip)) return refuse(res, 1, 'Too many logins at once from this address');
-    res.once('close', () => this.loginsInFlight.leave(ip));
+    let gone = false;
+    const closed = new Promise<void>((resolve) => res.once('close', () => ((gone = true), resolve())));
+    const release = await this.loginTurns.take(ip, closed);
+    if (!release) return gone ? undefined : refuse(res, 1, 'Too many logins at once from this address');
+    void closed.then(release);
     const { loginFailuresPerIp, loginAttempts } = this.settings;
     const byAddress = await this.countLoginFailure(res, loginAddressKey(ip), loginFailuresPerIp);
     if (byAddress && !byAddress.allowed) return refuse(res, byAddress.retryAfterSeconds, 'Too many failed logins from this address', 'login_locked');

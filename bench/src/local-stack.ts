@@ -5,15 +5,18 @@ import { Client } from 'pg';
 
 const root = path.resolve(__dirname, '..', '..');
 
-/** The local stack (scripts/stack.ts) on its own database and prefixes, so a run starts clean. */
-export async function startLocalStack(basePort: number): Promise<{ gateways: string[]; databaseUrl: string; stop(): Promise<void> }> {
+/**
+ * The local stack (scripts/stack.ts) on its own database and prefixes, so a run starts clean;
+ * `settings` override the bench's, and a stack with other settings gets a `database` of its own.
+ */
+export async function startLocalStack(basePort: number, settings: Record<string, string> = {}, database = 'pneumatic_bench'): Promise<{ gateways: string[]; databaseUrl: string; stop(): Promise<void> }> {
   const server = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const admin = new Client({ connectionString: server });
   await admin.connect();
-  await admin.query('DROP DATABASE IF EXISTS pneumatic_bench WITH (FORCE)');
-  await admin.query('CREATE DATABASE pneumatic_bench');
+  await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${database}`);
   await admin.end();
-  const databaseUrl = server.replace(/\/[^/]*$/, '/pneumatic_bench');
+  const databaseUrl = server.replace(/\/[^/]*$/, `/${database}`);
   const prefix = `bench${process.pid}`;
   const child: ChildProcess = spawn(process.execPath, [path.join(root, 'scripts', 'dist', 'stack.js')], {
     env: {
@@ -34,6 +37,9 @@ export async function startLocalStack(basePort: number): Promise<{ gateways: str
       WS_UPGRADES_PER_IP: '100000000',
       WS_FRAMES_PER_SECOND: '100000',
       WS_FRAME_BURST: '100000',
+      RATE_LIMIT_LOGINS_IN_FLIGHT_PER_IP: '64',
+      RATE_LIMIT_LOGINS_WAITING_PER_IP: '10000',
+      ...settings,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [--stack | --url http://gw1,http://gw2] [--scenarios closed,bare,open,fanout,idle,history,overload]
+ * `npm run bench -- [--stack | --url http://gw1,http://gw2] [--scenarios closed,bare,open,fanout,idle,history,overload,login-flood]
  *                   [--duration 10] [--warmup 3] [--rate 1000] [--idle-sockets 19500] [--history-messages 1000000]
  *                   [--database-url postgres://…] [--out bench-results]`
  */
@@ -7,12 +7,14 @@ import { execSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { startLocalStack } from './local-stack';
 import { describeMachine, markdown, writeRun, type Run } from './report';
+import type { Target } from './population';
 import type { ScenarioContext, ScenarioResult } from './scenario';
 import { bareChain } from './scenarios/bare-chain';
 import { closedLoop } from './scenarios/closed-loop';
 import { fanout } from './scenarios/fanout';
 import { historyReads } from './scenarios/history';
 import { idleSockets } from './scenarios/idle';
+import { loginFlood, loginFloodStackEnv } from './scenarios/login-flood';
 import { openLoop } from './scenarios/open-loop';
 import { overload } from './scenarios/overload';
 
@@ -20,7 +22,7 @@ const { values } = parseArgs({
   options: {
     stack: { type: 'boolean', default: false },
     url: { type: 'string' },
-    scenarios: { type: 'string', default: 'closed,bare,open,fanout,idle,history,overload' },
+    scenarios: { type: 'string', default: 'closed,bare,open,fanout,idle,history,overload,login-flood' },
     duration: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '3' },
     rate: { type: 'string', default: '1000' },
@@ -33,8 +35,11 @@ const { values } = parseArgs({
 });
 
 async function main(): Promise<void> {
-  const stack = values.url ? undefined : await startLocalStack(Number(values['stack-port']));
-  const gateways = values.url ? values.url.split(',') : stack!.gateways;
+  const wanted = new Set(values.scenarios!.split(','));
+  // The login flood runs on a stack of its own, so the shared one is started only for the others.
+  const sharedStackWanted = [...wanted].some((name) => name !== 'login-flood');
+  const stack = values.url || !sharedStackWanted ? undefined : await startLocalStack(Number(values['stack-port']));
+  const gateways = values.url ? values.url.split(',') : (stack?.gateways ?? []);
   const databaseUrl = values['database-url'] ?? stack?.databaseUrl;
   const ctx: ScenarioContext = {
     target: { gateways },
@@ -42,7 +47,6 @@ async function main(): Promise<void> {
     warmupSeconds: Number(values.warmup),
     metrics: async (i) => (await fetch(`${gateways[i]}/metrics`)).text(),
   };
-  const wanted = new Set(values.scenarios!.split(','));
   const results: ScenarioResult[] = [];
   const run = async (name: string, scenario: () => Promise<ScenarioResult>) => {
     if (!wanted.has(name)) return;
@@ -70,6 +74,7 @@ async function main(): Promise<void> {
   } finally {
     await stack?.stop();
   }
+  await run('login-flood', () => (values.url ? loginFlood(ctx) : onOwnStack('login_flood', loginFloodStackEnv, (target) => loginFlood({ ...ctx, target }))));
   const report: Run = {
     date: new Date().toISOString(),
     commit: commitOf(),
@@ -81,6 +86,16 @@ async function main(): Promise<void> {
   console.log(`\n${markdown(report)}\nwritten: ${file}.{json,md} and ${file}-latency.svg`);
   const failing = results.flatMap((r) => r.checks.filter((c) => !c.pass).map((c) => `${r.name}: ${c.what}`));
   if (failing.length) console.log(`\nMISSED: ${failing.join('; ')}`);
+}
+
+/** Runs `scenario` on a local stack of its own, started with `settings` once the shared one has stopped. */
+async function onOwnStack(name: string, settings: Record<string, string>, scenario: (target: Target) => Promise<ScenarioResult>): Promise<ScenarioResult> {
+  const own = await startLocalStack(Number(values['stack-port']), settings, `pneumatic_bench_${name}`);
+  try {
+    return await scenario({ gateways: own.gateways });
+  } finally {
+    await own.stop();
+  }
 }
 
 /** Loss and duplication are said loudly: they are correctness failures, not slowness. */

@@ -1,8 +1,11 @@
 /**
  * TRUSTED_PROXIES and security events through the real gateway process: whose X-Forwarded-For
- * decides the client address of the login limit, and the one log line plus one count per event.
+ * decides the client address of the login limit, and the one log line plus one count per event;
+ * and hostile requests whose fixes lacked a test: each is answered and the gateway keeps serving.
  */
 import { createTestContext, spawnService, startTestStack, TestSocket, waitFor, type ServiceProcess, type TestContext, type TestStack } from '@pneumatic/testkit';
+import { connect } from 'node:net';
+import { gzipSync } from 'node:zlib';
 
 const password = 'correct-horse-battery';
 const wrongPassword = 'not-the-password-3141';
@@ -109,5 +112,40 @@ describe('security events', () => {
     const log = gatewayLog();
     expect(log).not.toContain(wrongPassword);
     expect(log).not.toContain(forged);
+  });
+});
+
+describe('hostile requests', () => {
+  it('answers a malformed percent-escape in a path 404 not_found', async () => {
+    const { token } = await signup('escape_reader');
+    for (const id of ['%zz', '%E0%A4%A']) {
+      const res = await fetch(`${stack.url()}/conversations/${id}/messages`, { headers: { Authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(404);
+      expect(await res.json()).toMatchObject({ code: 'not_found' });
+    }
+  });
+
+  it('answers a truncated gzip body 400 invalid_json', async () => {
+    const gzipped = gzipSync(JSON.stringify({ username: 'truncated_gzip', password }));
+    const res = await fetch(`${stack.url()}/auth/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' },
+      body: gzipped.subarray(0, gzipped.length - 12),
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ code: 'invalid_json' });
+  });
+
+  it('drops a WebSocket upgrade whose target `http://[/ws` is no URL, and keeps serving', async () => {
+    const gateway = new URL(stack.url());
+    const socket = connect(Number(gateway.port), gateway.hostname);
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.on('error', () => undefined);
+    socket.write(
+      'GET http://[/ws HTTP/1.1\r\nHost: gateway\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
+    await closed;
+    expect((await fetch(`${stack.url()}/health`)).status).toBe(200);
   });
 });

@@ -12,6 +12,11 @@ export const gatewayEnv = {
   RATE_LIMIT_PER_USER: z.coerce.number().int().positive().default(1200),
   RATE_LIMIT_LOGIN_ATTEMPTS: z.coerce.number().int().positive().default(10),
   RATE_LIMIT_LOGIN_WINDOW_SECONDS: z.coerce.number().int().positive().default(900),
+  // Per address with any names, so spraying names is bounded too; a NAT's typos stay well under it.
+  RATE_LIMIT_LOGIN_FAILURES_PER_IP: z.coerce.number().int().positive().default(100),
+  // Per address in each gateway: its logins take turns, so one address cannot fill auth's argon2 queue.
+  RATE_LIMIT_LOGINS_IN_FLIGHT_PER_IP: z.coerce.number().int().positive().default(1),
+  RATE_LIMIT_LOGINS_WAITING_PER_IP: z.coerce.number().int().min(0).default(10),
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   GATEWAY_ID: z.string().min(1).max(64).default(`${hostname()}-${process.pid}`.slice(0, 64)),
   JWT_ISSUER: z.string().default('pneumatic-auth'),

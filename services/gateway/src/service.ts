@@ -45,6 +45,9 @@ export async function startGatewayService(
     perUser: config.RATE_LIMIT_PER_USER,
     loginAttempts: config.RATE_LIMIT_LOGIN_ATTEMPTS,
     loginWindowSeconds: config.RATE_LIMIT_LOGIN_WINDOW_SECONDS,
+    loginFailuresPerIp: config.RATE_LIMIT_LOGIN_FAILURES_PER_IP,
+    loginsInFlightPerIp: config.RATE_LIMIT_LOGINS_IN_FLIGHT_PER_IP,
+    loginsWaitingPerIp: config.RATE_LIMIT_LOGINS_WAITING_PER_IP,
   }, logger);
 
   const sessions = new SessionRevocations(bus, logger, config.SESSION_POLL_SECONDS * 1000);

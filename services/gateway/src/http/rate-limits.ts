@@ -2,6 +2,7 @@ import { canonicalUsername } from '@pneumatic/contracts';
 import type { Logger, Redis } from '@pneumatic/platform';
 import type { Request, RequestHandler, Response } from 'express';
 import { callerOf } from './authenticate';
+import { Turns } from './turns';
 
 export interface RateLimitSettings {
   windowSeconds: number;
@@ -9,6 +10,12 @@ export interface RateLimitSettings {
   perUser: number;
   loginAttempts: number;
   loginWindowSeconds: number;
+  /** Failed logins per client address (any names) per login window. */
+  loginFailuresPerIp: number;
+  /** Logins under way at once per client address, in this gateway process. */
+  loginsInFlightPerIp: number;
+  /** Logins of one client address waiting for their turn behind those; more are refused. */
+  loginsWaitingPerIp: number;
 }
 
 /** Where a window stands after one more hit. */
@@ -45,6 +52,9 @@ export const loginKey = (username: unknown, ip: string): string | null =>
   typeof username === 'string' && username.length > 0
     ? `ratelimit:login:${canonicalUsername(username) ?? username.toLowerCase().slice(0, 128)}:${ip}`
     : null;
+
+/** The key of the per-address login limit: failures with any names, so spraying names gains nothing. */
+export const loginAddressKey = (ip: string): string => `ratelimit:login-ip:${ip}`;
 
 /** Fixed-window hit counts, shared by every gateway replica (Redis) or kept in this process (embedded mode). */
 export interface RateCounter {
@@ -114,24 +124,27 @@ const warnIntervalMs = 30_000;
 
 /**
  * Request limits kept in Redis (or in memory, embedded): per client address on every non-exempt route, per user on
- * authenticated ones, and a strict one on login attempts per username and address. While Redis
+ * authenticated ones, and strict ones on logins per address and per username and address. While Redis
  * is down they fail open (with a warning), so an outage of the limiter never stops the chat.
  */
 export class RateLimiter {
   private lastWarning = 0;
+  private readonly loginTurns: Turns;
 
   constructor(
     private readonly counter: RateCounter,
     private readonly settings: RateLimitSettings,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.loginTurns = new Turns(settings.loginsInFlightPerIp, settings.loginsWaitingPerIp);
+  }
 
   /** Limits every non-exempt request by client address. */
   readonly perIp: RequestHandler = async (req, res, next) => {
     if (isExempt(req.path)) return next();
     const verdict = await this.hit(`ratelimit:ip:${clientIp(req)}`, this.settings.perIp, this.settings.windowSeconds);
     if (verdict) showVerdict(res, verdict);
-    if (verdict && !verdict.allowed) return refuse(res, verdict, 'Too many requests');
+    if (verdict && !verdict.allowed) return refuse(res, verdict.retryAfterSeconds, 'Too many requests');
     next();
   };
 
@@ -144,27 +157,48 @@ export class RateLimiter {
       const userId = callerOf(res).userId;
       const verdict = await this.hit(`ratelimit:user:${userId}`, this.settings.perUser, this.settings.windowSeconds);
       if (verdict) showVerdict(res, verdict);
-      if (verdict && !verdict.allowed) return refuse(res, verdict, 'Too many requests');
+      if (verdict && !verdict.allowed) return refuse(res, verdict.retryAfterSeconds, 'Too many requests');
       next();
     };
   }
 
   /**
-   * Counts login attempts per username and address; a successful login gives its attempt back,
-   * so only failures accumulate. Runs after the body is parsed.
+   * Guards the logins, each of which costs auth an argon2 verification, before any of that work:
+   * an address's logins take turns, `loginsInFlightPerIp` at once with `loginsWaitingPerIp` waiting
+   * (so one address cannot fill auth's queue, however many it sends); then it may fail
+   * `loginFailuresPerIp` times per window with any names, and `loginAttempts` times per name.
+   * Runs after the body is parsed.
    */
   readonly loginAttempts: RequestHandler = async (req, res, next) => {
-    const key = loginKey((req.body as { username?: unknown } | undefined)?.username, clientIp(req));
-    if (!key) return next();
-    const verdict = await this.hit(key, this.settings.loginAttempts, this.settings.loginWindowSeconds);
-    if (verdict && !verdict.allowed) return refuse(res, verdict, 'Too many login attempts', 'login_locked');
-    if (verdict) {
-      res.on('finish', () => {
-        if (res.statusCode < 400) void this.counter.refund(key).catch(() => undefined);
-      });
-    }
+    const ip = clientIp(req);
+    let gone = false;
+    const closed = new Promise<void>((resolve) => res.once('close', () => ((gone = true), resolve())));
+    const release = await this.loginTurns.take(ip, closed);
+    if (!release) return gone ? undefined : refuse(res, 1, 'Too many logins at once from this address');
+    void closed.then(release);
+    const { loginFailuresPerIp, loginAttempts } = this.settings;
+    const byAddress = await this.countLoginFailure(res, loginAddressKey(ip), loginFailuresPerIp);
+    if (byAddress && !byAddress.allowed) return refuse(res, byAddress.retryAfterSeconds, 'Too many failed logins from this address', 'login_locked');
+    const key = loginKey((req.body as { username?: unknown } | undefined)?.username, ip);
+    const byName = key ? await this.countLoginFailure(res, key, loginAttempts) : null;
+    if (byName && !byName.allowed) return refuse(res, byName.retryAfterSeconds, 'Too many login attempts', 'login_locked');
     next();
   };
+
+  /**
+   * Counts the login as failed before it runs (so concurrent attempts cannot all slip under the
+   * limit), and gives the hit back unless the reply is a 401: only a wrong name or password counts,
+   * not a success, a refusal by another limit, or auth being overloaded.
+   */
+  private async countLoginFailure(res: Response, key: string, limit: number): Promise<RateVerdict | null> {
+    const verdict = await this.hit(key, limit, this.settings.loginWindowSeconds);
+    if (verdict) {
+      res.on('finish', () => {
+        if (res.statusCode !== 401) void this.counter.refund(key).catch(() => undefined);
+      });
+    }
+    return verdict;
+  }
 
   private async hit(key: string, limit: number, windowSeconds: number): Promise<RateVerdict | null> {
     try {
@@ -192,8 +226,8 @@ function showVerdict(res: Response, verdict: RateVerdict): void {
   res.setHeader('X-RateLimit-Reset', String(verdict.resetAt));
 }
 
-function refuse(res: Response, verdict: RateVerdict, what: string, securityEvent = 'rate_limited'): void {
+function refuse(res: Response, retryAfterSeconds: number, what: string, securityEvent = 'rate_limited'): void {
   res.locals.errorCode = securityEvent;
-  res.setHeader('Retry-After', String(verdict.retryAfterSeconds));
-  res.status(429).json({ detail: `${what}; retry after ${verdict.retryAfterSeconds} s`, code: 'rate_limited' });
+  res.setHeader('Retry-After', String(retryAfterSeconds));
+  res.status(429).json({ detail: `${what}; retry after ${retryAfterSeconds} s`, code: 'rate_limited' });
 }

@@ -6,12 +6,12 @@ import {
   connect,
   headers as natsHeaders,
   nanos,
-  type Consumer,
   type JetStreamClient,
   type JetStreamManager,
   type NatsConnection,
   type StreamConfig,
 } from 'nats';
+import { gapCheckedReader, type OrderedReader } from './gap-checked-reader';
 import type { Logger } from './logger';
 import { ReplyInbox } from './reply-inbox';
 
@@ -150,13 +150,15 @@ export class EventStream implements EventLog {
     return { seq: ack.seq, duplicate: ack.duplicate === true };
   }
 
-  /** An ordered consumer over `subject` (before the prefix) starting at stream sequence `fromSequence`. */
-  consumerFrom(subject: string, fromSequence: number): Promise<Consumer> {
-    return this.js.consumers.get(this.name, {
-      filterSubjects: this.subject(subject),
-      deliver_policy: DeliverPolicy.StartSequence,
-      opt_start_seq: Math.max(1, fromSequence),
-    });
+  /** An ordered reader of `subject` (before the prefix) starting at stream sequence `fromSequence`. */
+  consumerFrom(subject: string, fromSequence: number): Promise<OrderedReader> {
+    const open = (from: number) =>
+      this.js.consumers.get(this.name, {
+        filterSubjects: this.subject(subject),
+        deliver_policy: DeliverPolicy.StartSequence,
+        opt_start_seq: Math.max(1, from),
+      });
+    return gapCheckedReader(open, fromSequence);
   }
 
   async messageCount(): Promise<number> {

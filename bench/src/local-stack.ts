@@ -5,8 +5,21 @@ import { Client } from 'pg';
 
 const root = path.resolve(__dirname, '..', '..');
 
-/** The local stack (scripts/stack.ts) on its own database and prefixes, so a run starts clean. */
-export async function startLocalStack(basePort: number): Promise<{ gateways: string[]; databaseUrl: string; stop(): Promise<void> }> {
+export interface LocalStack {
+  gateways: string[];
+  databaseUrl: string;
+  /** The NATS subject prefix of this run's stack (its JetStream log is `<prefix>_EVENTS`). */
+  prefix: string;
+  /** The exporter's admin base URL (/metrics, /ready), when the stack was given KAFKA_BROKERS. */
+  exporter?: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The local stack (scripts/stack.ts) on its own database and prefixes, so a run starts clean.
+ * `env` adds settings, e.g. KAFKA_BROKERS, with which the stack also runs the Kafka exporter.
+ */
+export async function startLocalStack(basePort: number, env: Record<string, string> = {}): Promise<LocalStack> {
   const server = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const admin = new Client({ connectionString: server });
   await admin.connect();
@@ -15,6 +28,8 @@ export async function startLocalStack(basePort: number): Promise<{ gateways: str
   await admin.end();
   const databaseUrl = server.replace(/\/[^/]*$/, '/pneumatic_bench');
   const prefix = `bench${process.pid}`;
+  // Beside the gateways, away from a developer's own stack on the default 9101-9105.
+  const adminBase = basePort + 101;
   const child: ChildProcess = spawn(process.execPath, [path.join(root, 'scripts', 'dist', 'stack.js')], {
     env: {
       ...process.env,
@@ -32,6 +47,8 @@ export async function startLocalStack(basePort: number): Promise<{ gateways: str
       RATE_LIMIT_PER_USER: '100000000',
       WS_FRAMES_PER_SECOND: '100000',
       WS_FRAME_BURST: '100000',
+      ADMIN_PORT_BASE: String(adminBase),
+      ...env,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -46,6 +63,9 @@ export async function startLocalStack(basePort: number): Promise<{ gateways: str
   return {
     gateways,
     databaseUrl,
+    prefix,
+    // scripts/stack.ts puts the exporter on the fifth admin port.
+    exporter: env.KAFKA_BROKERS ? `http://127.0.0.1:${adminBase + 4}` : undefined,
     async stop() {
       await new Promise<void>((resolve) => {
         child.once('exit', () => resolve());

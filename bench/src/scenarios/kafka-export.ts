@@ -28,14 +28,17 @@ export async function kafkaExport(ctx: ScenarioContext, target: KafkaExportTarge
   const exporter = new ExporterMetrics(target.exporter);
   await exporter.ready();
   const stream = await EventStream.connect({ url: process.env.NATS_URL ?? 'nats://127.0.0.1:4222', prefix: target.prefix, name: 'bench-kafka', logger: createLogger('bench', 'warn') });
+  let rooms: Room[] = [];
+  const lag = new Samples();
+  let sampling: { stop(): void } | undefined;
   try {
-    const rooms = await populateWhenAuthAnswers(ctx, users / groupSize, groupSize);
+    rooms = await populateWhenAuthAnswers(ctx, users / groupSize, groupSize);
     await exporter.caughtUp(await stream.messageCount());
     const before = await exporter.exported();
-    const lag = new Samples();
-    const sampling = exporter.sampleLag(lag);
+    sampling = exporter.sampleLag(lag);
     const { traffic, seconds } = await sendInTurn(rooms, ctx.durationSeconds, 'kafka export, live');
     closeAll(rooms);
+    rooms = [];
     const stored = await stream.messageCount();
     const caughtUpAfterMs = await exporter.caughtUp(stored);
     sampling.stop();
@@ -48,8 +51,10 @@ export async function kafkaExport(ctx: ScenarioContext, target: KafkaExportTarge
     const { p50, p99, max } = lag.summary();
     return {
       name: 'kafka export',
-      parameters: { users, groupSize, seconds: round(seconds, 1), storedEvents: stored, batchSize: Number(process.env.KAFKA_BATCH_SIZE ?? 500), broker: 'librdkafka mock' },
+      parameters: { users, groupSize, seconds: round(seconds, 1), batchSize: Number(process.env.KAFKA_BATCH_SIZE ?? 500), broker: 'librdkafka mock' },
       figures: {
+        storedEvents: stored,
+        exportedRecords: exportedOnce,
         liveEventsPerSecond: round(liveExported / (seconds + caughtUpAfterMs / 1000), 0),
         persistedMessagesPerSecond: round(persisted / seconds, 0),
         lagP50Ms: p50,
@@ -62,12 +67,15 @@ export async function kafkaExport(ctx: ScenarioContext, target: KafkaExportTarge
         replayNoticedAfterMs: drain.noticedAfterMs,
       },
       checks: [
-        { what: 'every stored event exported once (live)', target: String(stored), actual: String(exportedOnce), pass: exportedOnce === stored },
+        // Caught up means no event is missing; records beyond the stored events are repeats (README, Kafka export).
+        { what: 'repeated records, no fault (live)', target: '0', actual: String(exportedOnce - stored), pass: exportedOnce === stored },
         { what: 'backlog export events/s', target: '>= 5000', actual: String(perSecond), pass: perSecond >= 5000 },
         { what: 'export lag p99 under load (ms)', target: '< 1000', actual: String(p99), pass: p99 < 1000 },
       ],
     };
   } finally {
+    sampling?.stop();
+    closeAll(rooms);
     await stream.close();
   }
 }

@@ -45,6 +45,14 @@ export const exportedRecords = new Counter({
 });
 
 /**
+ * Whether a message is the consumer's next delivery. nats.js's ordered consumer numbers its
+ * deliveries 1, 2, 3, ... but can lose one: a message arriving after its fetch expired (a busy event
+ * loop) counts as delivered and never reaches the loop, and the consumer it recreates starts after
+ * it (numbering from 1 again). Exporting past such a gap would move the checkpoint over an event.
+ */
+const deliveredNext = (msg: JsMsg, expected: number) => msg.info.deliverySequence === expected;
+
+/**
  * Exports one source's events to Kafka, at least once, in stream order. The checkpoint (last stream
  * sequence Kafka acknowledged) is written only after the acknowledgement, so a crash repeats at most
  * the batch in flight and never skips. A Postgres advisory lock keeps one replica active per source;
@@ -99,14 +107,19 @@ export class SourceExport {
 
   /** Exports from the checkpoint on until stopped or until a replay moves the checkpoint. */
   private async follow(client: PoolClient): Promise<void> {
-    const { stream, source, batchSize, lingerMs } = this.options;
+    const { stream, source, batchSize, lingerMs, logger } = this.options;
     let checkpoint = await readCheckpoint(client, source);
     const consumer = await stream.consumerFrom(`events.${source}.>`, checkpoint + 1);
     behindSince.set(source, -1);
+    let delivered = 0;
     while (!this.stopped) {
       let group: JsMsg[] = [];
       const messages = await consumer.fetch({ max_messages: batchSize, expires: 1000 });
       for await (const msg of messages) {
+        if (!deliveredNext(msg, ++delivered)) {
+          logger.info({ source, expected: delivered, got: msg.info.deliverySequence }, 'kafka export: the consumer skipped a delivery; reading again from the checkpoint');
+          return;
+        }
         if (msg.seq <= checkpoint) continue;
         group.push(msg);
         // The events already waiting go in one batch; the last one available sends it at once.

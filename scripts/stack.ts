@@ -27,8 +27,9 @@ const specs: ProcessSpec[] = [
   { name: 'presence', service: 'presence', env: { ADMIN_PORT: String(adminBase + 3) } },
   { name: 'gateway-1', service: 'gateway', env: { PORT: String(basePort), GATEWAY_ID: 'gateway-1' } },
   { name: 'gateway-2', service: 'gateway', env: { PORT: String(basePort + 1), GATEWAY_ID: 'gateway-2' } },
+  // The Kafka export joins only when there is a broker to export to (it reads KAFKA_BROKERS itself).
+  ...(process.env.KAFKA_BROKERS ? [{ name: 'exporter', service: 'exporter', env: { ADMIN_PORT: String(adminBase + 4) } }] : []),
 ];
-
 
 const children = new Map<string, ChildProcess>();
 let stopping = false;
@@ -81,8 +82,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  const exporting = process.env.KAFKA_BROKERS ? `, Kafka exporter ${adminBase + 4} (to ${process.env.KAFKA_BROKERS})` : '';
   console.log(
-    `Pneumatic stack starting: http://localhost:${basePort} and http://localhost:${basePort + 1}, admin ports ${adminBase}-${adminBase + 3} (Ctrl-C stops)`,
+    `Pneumatic stack starting: http://localhost:${basePort} and http://localhost:${basePort + 1}, admin ports ${adminBase}-${adminBase + 3}${exporting} (Ctrl-C stops)`,
   );
 }
 

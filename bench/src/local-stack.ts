@@ -5,11 +5,22 @@ import { Client } from 'pg';
 
 const root = path.resolve(__dirname, '..', '..');
 
+export interface LocalStack {
+  gateways: string[];
+  databaseUrl: string;
+  /** The NATS subject prefix of this run's stack (its JetStream log is `<prefix>_EVENTS`). */
+  prefix: string;
+  /** The exporter's admin base URL (/metrics, /ready), when the stack was given KAFKA_BROKERS. */
+  exporter?: string;
+  stop(): Promise<void>;
+}
+
 /**
- * The local stack (scripts/stack.ts) on its own database and prefixes, so a run starts clean;
- * `settings` override the bench's, and a stack with other settings gets a `database` of its own.
+ * The local stack (scripts/stack.ts) on its own database and prefixes, so a run starts clean.
+ * `settings` override the bench's (KAFKA_BROKERS also runs the Kafka exporter), and a stack with
+ * other settings gets a `database` of its own.
  */
-export async function startLocalStack(basePort: number, settings: Record<string, string> = {}, database = 'pneumatic_bench'): Promise<{ gateways: string[]; databaseUrl: string; stop(): Promise<void> }> {
+export async function startLocalStack(basePort: number, settings: Record<string, string> = {}, database = 'pneumatic_bench'): Promise<LocalStack> {
   const server = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const admin = new Client({ connectionString: server });
   await admin.connect();
@@ -18,6 +29,8 @@ export async function startLocalStack(basePort: number, settings: Record<string,
   await admin.end();
   const databaseUrl = server.replace(/\/[^/]*$/, `/${database}`);
   const prefix = `bench${process.pid}`;
+  // Beside the gateways, away from a developer's own stack on the default 9101-9105.
+  const adminBase = basePort + 101;
   const child: ChildProcess = spawn(process.execPath, [path.join(root, 'scripts', 'dist', 'stack.js')], {
     env: {
       ...process.env,
@@ -39,6 +52,7 @@ export async function startLocalStack(basePort: number, settings: Record<string,
       WS_FRAME_BURST: '100000',
       RATE_LIMIT_LOGINS_IN_FLIGHT_PER_IP: '64',
       RATE_LIMIT_LOGINS_WAITING_PER_IP: '10000',
+      ADMIN_PORT_BASE: String(adminBase),
       ...settings,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -54,6 +68,9 @@ export async function startLocalStack(basePort: number, settings: Record<string,
   return {
     gateways,
     databaseUrl,
+    prefix,
+    // scripts/stack.ts puts the exporter on the fifth admin port.
+    exporter: settings.KAFKA_BROKERS ? `http://127.0.0.1:${adminBase + 4}` : undefined,
     async stop() {
       await new Promise<void>((resolve) => {
         child.once('exit', () => resolve());

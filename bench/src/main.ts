@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [--stack | --url http://gw1,http://gw2] [--scenarios closed,bare,open,fanout,idle,history,overload,login-flood]
+ * `npm run bench -- [--stack | --url http://gw1,http://gw2] [--scenarios closed,bare,open,fanout,idle,history,overload,login-flood,kafka]
  *                   [--duration 10] [--warmup 3] [--rate 1000] [--idle-sockets 19500] [--history-messages 1000000]
  *                   [--database-url postgres://…] [--out bench-results]`
  */
@@ -9,11 +9,13 @@ import { startLocalStack } from './local-stack';
 import { describeMachine, markdown, writeRun, type Run } from './report';
 import type { Target } from './population';
 import type { ScenarioContext, ScenarioResult } from './scenario';
+import { startMockKafka } from '@pneumatic/testkit';
 import { bareChain } from './scenarios/bare-chain';
 import { closedLoop } from './scenarios/closed-loop';
 import { fanout } from './scenarios/fanout';
 import { historyReads } from './scenarios/history';
 import { idleSockets } from './scenarios/idle';
+import { kafkaExport } from './scenarios/kafka-export';
 import { loginFlood, loginFloodStackEnv } from './scenarios/login-flood';
 import { openLoop } from './scenarios/open-loop';
 import { overload } from './scenarios/overload';
@@ -38,7 +40,14 @@ async function main(): Promise<void> {
   const wanted = new Set(values.scenarios!.split(','));
   // The login flood runs on a stack of its own, so the shared one is started only for the others.
   const sharedStackWanted = [...wanted].some((name) => name !== 'login-flood');
-  const stack = values.url || !sharedStackWanted ? undefined : await startLocalStack(Number(values['stack-port']));
+  // Not in the default list: it needs librdkafka's mock broker (scripts/ensure-kafka-mock.sh), which
+  // stands in for Kafka here; the local stack then runs the exporter against it.
+  const kafka = wanted.has('kafka') && !values.url ? await startMockKafka() : undefined;
+  await kafka?.createTopic('pneumatic.events', 3);
+  const stack =
+    values.url || !sharedStackWanted
+      ? undefined
+      : await startLocalStack(Number(values['stack-port']), kafka ? { KAFKA_BROKERS: kafka.brokers.join(',') } : {});
   const gateways = values.url ? values.url.split(',') : (stack?.gateways ?? []);
   const databaseUrl = values['database-url'] ?? stack?.databaseUrl;
   const ctx: ScenarioContext = {
@@ -71,8 +80,11 @@ async function main(): Promise<void> {
     else if (wanted.has('history')) console.error('history needs --database-url (or --stack) to seed messages; skipped');
     const served = Number(results.find((r) => r.name === 'closed loop')?.figures.persistedMessagesPerSecond ?? 1000);
     await run('overload', () => overload(ctx, served));
+    if (stack?.exporter) await run('kafka', () => kafkaExport(ctx, { exporter: stack.exporter!, databaseUrl: stack.databaseUrl, prefix: stack.prefix }));
+    else if (wanted.has('kafka')) console.error('kafka needs the local stack (no --url): it runs the exporter against its own mock broker; skipped');
   } finally {
     await stack?.stop();
+    await kafka?.stop();
   }
   await run('login-flood', () => (values.url ? loginFlood(ctx) : onOwnStack('login_flood', loginFloodStackEnv, (target) => loginFlood({ ...ctx, target }))));
   const report: Run = {

@@ -111,13 +111,17 @@ describe('docker-compose.yml', () => {
     expect(nginx).toMatch(/proxy_http_version 1\.1;/);
   });
 
-  it('has Prometheus scrape every Pneumatic container on the port that serves /metrics', () => {
-    const prometheus = parse(read('deploy/prometheus/prometheus.yml')) as { scrape_configs: { static_configs: { targets: string[] }[] }[] };
-    const targets = prometheus.scrape_configs.flatMap((c) => c.static_configs.flatMap((s) => s.targets));
-    const expected = Object.entries(services)
-      .filter(([, s]) => pneumaticServiceOf(s))
-      .map(([name, s]) => `${name}:${pneumaticServiceOf(s) === 'gateway' ? s.environment!.PORT : s.environment!.ADMIN_PORT}`);
-    expect(targets.sort()).toEqual(expected.sort());
+  it('has Prometheus scrape every Pneumatic container on the port that serves /metrics, finding those of a profile by DNS', () => {
+    const prometheus = parse(read('deploy/prometheus/prometheus.yml')) as {
+      scrape_configs: { static_configs?: { targets: string[] }[]; dns_sd_configs?: { names: string[]; type: string; port: number }[] }[];
+    };
+    const listed = prometheus.scrape_configs.flatMap((c) => (c.static_configs ?? []).flatMap((s) => s.targets));
+    // A static target of a container outside the default stack would be down whenever its profile is off.
+    const discovered = prometheus.scrape_configs.flatMap((c) => (c.dns_sd_configs ?? []).flatMap((d) => (expect(d.type).toBe('A'), d.names.map((n) => `${n}:${d.port}`))));
+    const pneumatic = Object.entries(services).filter(([, s]) => pneumaticServiceOf(s));
+    const target = ([name, s]: [string, ComposeService]) => `${name}:${pneumaticServiceOf(s) === 'gateway' ? s.environment!.PORT : s.environment!.ADMIN_PORT}`;
+    expect(listed.sort()).toEqual(pneumatic.filter(([, s]) => !s.profiles).map(target).sort());
+    expect(discovered.sort()).toEqual(pneumatic.filter(([, s]) => s.profiles).map(target).sort());
   });
 
   it('sends traces through the collector to Jaeger', () => {
@@ -139,7 +143,7 @@ describe('docker-compose.yml', () => {
     };
     const readme = read('README.md');
     const titles = dashboard.panels.map((p) => p.title.toLowerCase()).join(' | ');
-    for (const topic of ['connections', 'messages per second', 'delivery latency', 'nats', 'postgres', 'projection lag']) expect(titles).toContain(topic);
+    for (const topic of ['connections', 'messages per second', 'delivery latency', 'nats', 'postgres', 'projection lag', 'kafka export lag']) expect(titles).toContain(topic);
     for (const target of dashboard.panels.flatMap((p) => p.targets)) {
       expect(uids).toContain(target.datasource.uid);
       for (const [series] of target.expr.matchAll(/pneumatic_[a-z_]+/g)) {
@@ -167,6 +171,13 @@ describe('docker-compose.yml, as the real run needs it', () => {
       const optional = Object.keys(service.depends_on ?? {}).filter((dependency) => !inDefaultStack(dependency));
       expect({ name, optional }).toEqual({ name, optional: [] });
     }
+  });
+
+  it('keeps Kafka optional: the broker and the exporter are the kafka profile, and the exporter dials the address the broker advertises', () => {
+    for (const name of ['kafka', 'exporter']) expect({ name, profiles: services[name]!.profiles }).toEqual({ name, profiles: ['kafka'] });
+    const advertised = String(services.kafka!.environment!.KAFKA_ADVERTISED_LISTENERS).split(',').map((listener) => new URL(listener).host);
+    for (const broker of String(services.exporter!.environment!.KAFKA_BROKERS).split(',')) expect(advertised).toContain(broker);
+    expect(services.exporter!.depends_on!.kafka).toEqual({ condition: 'service_healthy' });
   });
 
   it('publishes every port on BIND_ADDRESS, 127.0.0.1 unless told otherwise', () => {

@@ -7,7 +7,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import * as ts from 'typescript';
 
-export const serviceNames = ['auth', 'conversations', 'messages', 'presence', 'gateway'] as const;
+export const serviceNames = ['auth', 'conversations', 'messages', 'presence', 'gateway', 'exporter'] as const;
 export type ServiceName = (typeof serviceNames)[number];
 
 const root = path.resolve(__dirname, '..', '..');

@@ -27,7 +27,7 @@ export async function closedLoop(ctx: ScenarioContext, users = 20, groupSize = 2
 }
 
 /** Every member sends, waits for its echo and sends again, for `seconds`; then waits for the deliveries. */
-async function sendInTurn(rooms: Room[], seconds: number, label: string): Promise<{ traffic: Traffic; seconds: number }> {
+export async function sendInTurn(rooms: Room[], seconds: number, label: string): Promise<{ traffic: Traffic; seconds: number }> {
   const traffic = new Traffic(rooms);
   const stopAt = Date.now() + seconds * 1000;
   const started = performance.now();

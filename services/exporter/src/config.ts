@@ -5,6 +5,9 @@ const list = z
   .optional()
   .transform((text) => (text ?? '').split(',').map((item) => item.trim()).filter(Boolean));
 
+/** Compose passes an optional setting as `${NAME:-}`, an empty string: that means unset. */
+const unsetWhenEmpty = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+
 /**
  * The Kafka export. It is off unless KAFKA_BROKERS names at least one broker; everything else has
  * a default. SASL needs all three of its variables (checked when the client is built).
@@ -20,11 +23,11 @@ export const exporterEnv = {
   KAFKA_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
   KAFKA_SSL: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   /** PEM of the CA that signed the brokers' certificates, when not a public one. */
-  KAFKA_SSL_CA: z.string().optional(),
+  KAFKA_SSL_CA: unsetWhenEmpty(z.string()),
   KAFKA_SSL_REJECT_UNAUTHORIZED: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
-  KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
-  KAFKA_SASL_USERNAME: z.string().optional(),
-  KAFKA_SASL_PASSWORD: z.string().optional(),
+  KAFKA_SASL_MECHANISM: unsetWhenEmpty(z.enum(['plain', 'scram-sha-256', 'scram-sha-512'])),
+  KAFKA_SASL_USERNAME: unsetWhenEmpty(z.string()),
+  KAFKA_SASL_PASSWORD: unsetWhenEmpty(z.string()),
 };
 
 export type ExporterConfig = z.infer<z.ZodObject<typeof exporterEnv>>;

@@ -294,13 +294,15 @@ compose up -d --no-build
 wait_healthy
 stage "probe: sign-ups, conversation, two gateways, retry, history, scrape"
 probe first
-stage "kill -9 messages, restart postgres, nats, redis"
+stage "kill -9 messages"
 crash messages
+stage "restart postgres, nats, redis"
 compose restart postgres nats redis
 wait_healthy
 probe again
-stage "down and up, volumes kept"
+stage "down, volumes kept"
 compose down -t 30
+stage "up again: the same users and history"
 compose up -d --no-build
 wait_healthy
 probe again

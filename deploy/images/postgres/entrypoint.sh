@@ -24,4 +24,5 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   echo "postgres: initialised $PGDATA"
 fi
 [ $# -gt 0 ] && shift
-exec runuser -u postgres -- postgres -D "$PGDATA" -c listen_addresses='*' "$@"
+# setpriv execs (runuser would stay as PID 1 and not pass SIGINT, the fast-shutdown signal, on).
+exec setpriv --reuid=postgres --regid=postgres --init-groups postgres -D "$PGDATA" -c listen_addresses='*' "$@"

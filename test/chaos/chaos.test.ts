@@ -7,10 +7,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { waitFor } from '@pneumatic/testkit';
 import { ChatLoad } from './harness/chat-load';
 import { checkDelivery, type PhaseCounts } from './harness/delivery-check';
 import { PrivateInfrastructure } from './harness/private-infrastructure';
+import { projectionCatchUp } from './harness/projection-check';
 import { StackUnderTest, type ProcessName } from './harness/stack-under-test';
 
 jest.setTimeout(180_000);
@@ -76,26 +76,6 @@ afterAll(async () => {
   );
 }, 60_000);
 
-/** How long until every conversation's summary (GET /conversations) shows its last stored seq. */
-async function projectionCatchUp(stored: Map<string, number>): Promise<number> {
-  const started = Date.now();
-  await waitFor(
-    'conversation summaries to show every stored message',
-    async () => {
-      for (const c of load.conversations) {
-        const res = await fetch(`${stack.httpUrl(1)}/conversations/${c.id}`, { headers: { Authorization: `Bearer ${c.members[0]!.token}` } });
-        if (res.status !== 200) return false;
-        const { last_seq } = (await res.json()) as { last_seq: number };
-        if (last_seq !== stored.get(c.id)) return false;
-      }
-      return true;
-    },
-    projectionBoundMs,
-    250,
-  );
-  return Date.now() - started;
-}
-
 /**
  * Runs the load, injects the fault, measures the time from `recoveryFrom` (returned by inject:
  * when the fault ended) until every process is ready, keeps loading, then checks everything.
@@ -110,7 +90,7 @@ async function underFault(fault: string, inject: () => Promise<number>): Promise
   await sleep(loadAfterMs);
   await load.stop();
   const report = await checkDelivery(stack.httpUrl(0), load, fault);
-  const projectionCatchUpMs = await projectionCatchUp(report.storedPerConversation);
+  const projectionCatchUpMs = await projectionCatchUp(stack, load, report.storedPerConversation, projectionBoundMs);
   const restarts: Partial<Record<ProcessName, number>> = {};
   for (const [name, n] of stack.starts) if (n > (startsBefore.get(name) ?? 0)) restarts[name] = n - (startsBefore.get(name) ?? 0);
   const result = { fault, recoveryMs, restarts, projectionCatchUpMs, counts: report.counts, violations: report.violations };

@@ -8,9 +8,11 @@ export type { Subscription } from 'nats';
 import { z } from 'zod';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
+import { natsServers } from './config';
 import { tracer } from './telemetry';
 
 export interface BusOptions {
+  /** One NATS server, or several of one cluster comma-separated. */
   url: string;
   /** Prepended to every subject, so deployments (and test suites) sharing a NATS server never see each other. */
   prefix: string;
@@ -75,8 +77,10 @@ export class Bus {
 
   static async connect(options: BusOptions): Promise<Bus> {
     const nc = await connect({
-      servers: options.url,
+      servers: natsServers(options.url),
       name: options.name,
+      // Forever, to any server of the list or that the cluster announces: a node that dies or
+      // restarts moves its clients to the others.
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
     });

@@ -4,10 +4,31 @@ import { z } from 'zod';
 export const commonEnv = {
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** One server, or several of one cluster comma-separated (see `natsServers`). */
   NATS_URL: z.string().default('nats://127.0.0.1:4222'),
   NATS_SUBJECT_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, "_" or "-" only').default('pneumatic'),
   ADMIN_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+};
+
+/**
+ * NATS_URL as nats.js wants it: a list. Given one string, nats.js takes it as a single address, so
+ * `nats://a:4222,nats://b:4222` must be split here; the client then reconnects to whichever lives.
+ */
+export function natsServers(url: string): string[] {
+  return url
+    .split(',')
+    .map((server) => server.trim())
+    .filter(Boolean);
+}
+
+/**
+ * Read when the events stream is created or updated (jetstream.ts), by every service that does so.
+ * Unset, a new stream gets 1 replica and an existing one keeps its count, so a process started
+ * without the variable never scales a clustered stream down.
+ */
+export const eventStreamEnv = {
+  EVENTS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).optional(),
 };
 
 export const databaseEnv = {

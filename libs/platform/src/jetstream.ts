@@ -11,16 +11,20 @@ import {
   type NatsConnection,
   type StreamConfig,
 } from 'nats';
+import { eventStreamEnv, loadConfig, natsServers } from './config';
 import { gapCheckedReader, type OrderedReader } from './gap-checked-reader';
 import type { Logger } from './logger';
 import { ReplyInbox } from './reply-inbox';
 
 export interface JetStreamOptions {
+  /** One NATS server, or several of one cluster comma-separated. */
   url: string;
   /** The deployment's subject prefix (NATS_SUBJECT_PREFIX); it also names the stream. */
   prefix: string;
   name: string;
   logger: Logger;
+  /** Copies of the events stream in a NATS cluster; default: EVENTS_STREAM_REPLICAS (see config.ts). */
+  replicas?: number;
 }
 
 /** One message of an event log as a consumer sees it (a JetStream JsMsg has these fields). */
@@ -53,7 +57,7 @@ export interface EventLog {
  * benchmark runs cleaning up after their own prefix, never for a deployment.
  */
 export async function deleteEventStream(natsUrl: string, prefix: string): Promise<void> {
-  const nc = await connect({ servers: natsUrl });
+  const nc = await connect({ servers: natsServers(natsUrl) });
   try {
     await (await nc.jetstreamManager()).streams.delete(eventStreamName(prefix)).catch(() => undefined);
   } finally {
@@ -92,7 +96,7 @@ export class EventStream implements EventLog {
 
   static async connect(options: JetStreamOptions): Promise<EventStream> {
     const nc = await connect({
-      servers: options.url,
+      servers: natsServers(options.url),
       name: `${options.name}-jetstream`,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
@@ -117,8 +121,12 @@ export class EventStream implements EventLog {
     return !this.nc.isClosed();
   }
 
-  /** Creates the stream, or brings an existing one to this configuration (idempotent across replicas). */
+  /**
+   * Creates the stream, or brings an existing one to this configuration (idempotent across
+   * replicas); an update keeps whatever this configuration leaves out (nats.js merges it).
+   */
   private async ensure(): Promise<void> {
+    const replicas = this.options.replicas ?? loadConfig(eventStreamEnv).EVENTS_STREAM_REPLICAS;
     const config: Partial<StreamConfig> = {
       name: this.name,
       subjects: [this.subject('events.>')],
@@ -126,6 +134,7 @@ export class EventStream implements EventLog {
       storage: StorageType.File,
       discard: DiscardPolicy.Old,
       duplicate_window: duplicateWindow,
+      ...(replicas === undefined ? {} : { num_replicas: replicas }),
     };
     try {
       await this.jsm.streams.add(config);

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { waitFor } from '@pneumatic/testkit';
+import { NatsCluster } from './nats-cluster';
 
 const run = promisify(execFile);
 /** The newest installed PostgreSQL's binaries (Debian keeps one folder per major version). */
@@ -54,6 +55,8 @@ const asPostgres = (bin: string, args: string[]) =>
 export class PrivateInfrastructure {
   private nats?: ChildProcess;
   private redis?: ChildProcess;
+  /** Set when started with `natsCluster`: three servers instead of the one on `natsPort`. */
+  natsCluster?: NatsCluster;
 
   private constructor(
     readonly dir: string,
@@ -66,7 +69,7 @@ export class PrivateInfrastructure {
     return `postgres://postgres@127.0.0.1:${this.postgresPort}/pneumatic`;
   }
   get natsUrl(): string {
-    return `nats://127.0.0.1:${this.natsPort}`;
+    return this.natsCluster?.url ?? `nats://127.0.0.1:${this.natsPort}`;
   }
   get redisUrl(): string {
     return `redis://127.0.0.1:${this.redisPort}`;
@@ -75,13 +78,14 @@ export class PrivateInfrastructure {
     return path.join(this.dir, 'pg');
   }
 
-  static async start(): Promise<PrivateInfrastructure> {
+  /** With `natsCluster`, NATS is a three-node JetStream cluster (nats-cluster.ts) instead of one server. */
+  static async start({ natsCluster = false } = {}): Promise<PrivateInfrastructure> {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pneumatic-chaos-'));
     chmodSync(dir, 0o755);
     const [pg, nats, redis] = [await freePortRange(1), await freePortRange(1), await freePortRange(1)];
     const infra = new PrivateInfrastructure(dir, pg, nats, redis);
     await infra.initPostgres();
-    await Promise.all([infra.startPostgres(), infra.startNats(), infra.startRedis()]);
+    await Promise.all([infra.startPostgres(), natsCluster ? infra.startNatsCluster() : infra.startNats(), infra.startRedis()]);
     return infra;
   }
 
@@ -109,6 +113,11 @@ export class PrivateInfrastructure {
     this.nats = await this.spawnServer(natsServer, ['-a', '127.0.0.1', '-p', String(this.natsPort), '-js', '-sd', path.join(this.dir, 'nats')], this.natsPort);
   }
 
+  private async startNatsCluster(): Promise<void> {
+    const [client, route, monitor] = [await freePortRange(3), await freePortRange(3), await freePortRange(3)];
+    this.natsCluster = await NatsCluster.start(this.dir, { client, route, monitor });
+  }
+
   async startRedis(): Promise<void> {
     this.redis = await this.spawnServer(
       'redis-server',
@@ -129,7 +138,12 @@ export class PrivateInfrastructure {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.kill(this.nats, this.natsPort), this.kill(this.redis, this.redisPort), this.stopPostgres('immediate').catch(() => undefined)]);
+    await Promise.all([
+      this.kill(this.nats, this.natsPort),
+      this.natsCluster?.stop(),
+      this.kill(this.redis, this.redisPort),
+      this.stopPostgres('immediate').catch(() => undefined),
+    ]);
     rmSync(this.dir, { recursive: true, force: true });
   }
 

@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ChatLoad } from './harness/chat-load';
-import { checkDelivery, type PhaseCounts } from './harness/delivery-check';
+import { checkDelivery, expectDelivered, type PhaseCounts } from './harness/delivery-check';
 import { PrivateInfrastructure } from './harness/private-infrastructure';
 import { projectionCatchUp } from './harness/projection-check';
 import { StackUnderTest, type ProcessName } from './harness/stack-under-test';
@@ -99,13 +99,7 @@ async function underFault(fault: string, inject: () => Promise<number>): Promise
 }
 
 function expectHealthy(result: FaultResult): void {
-  expect(result.violations).toEqual([]);
-  expect(result.counts.acknowledged).toBeGreaterThan(0);
-  expect(result.counts.lost).toBe(0);
-  expect(result.counts.duplicated).toBe(0);
-  expect(result.counts.delivered).toBe(result.counts.expectedDeliveries);
-  expect(result.counts.silent).toBe(0);
-  expect(result.counts.unclear).toEqual({});
+  expectDelivered(result);
   expect(result.recoveryMs).toBeLessThan(readyBoundMs);
 }
 

@@ -123,3 +123,14 @@ export async function checkDelivery(api: string, load: ChatLoad, phase: string):
   }
   return { violations, counts, storedPerConversation };
 }
+
+/** What every fault suite asserts of a phase: nothing lost or duplicated, everyone shown everything, every send answered. */
+export function expectDelivered({ violations, counts }: Pick<DeliveryReport, 'violations' | 'counts'>): void {
+  expect(violations).toEqual([]);
+  expect(counts.acknowledged).toBeGreaterThan(0);
+  expect(counts.lost).toBe(0);
+  expect(counts.duplicated).toBe(0);
+  expect(counts.delivered).toBe(counts.expectedDeliveries);
+  expect(counts.silent).toBe(0);
+  expect(counts.unclear).toEqual({});
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # npm run test:compose: the docker-compose stack built and brought up for real, then exercised through
-# nginx's published port (scripts/compose-test-probe.ts), crashed and restarted, taken down and up again.
+# nginx's published port (scripts/compose-test-probe.ts), crashed and restarted, taken down and up again;
+# then one integration suite runs through the test kit's testcontainers path on the same engine.
 #
 # Without a Docker engine answering (CI), it installs Debian's docker.io, docker-compose and debootstrap,
 # runs its own dockerd (own data root and socket) and builds every image locally, since no container
@@ -250,6 +251,37 @@ crash() { # service
   fail "$1 was not restarted after kill -9"
 }
 
+# --- one integration suite through testcontainers ----------------------------------------------
+TESTCONTAINERS_SUITE=services/conversations/src/store/conversation-store.int.test.ts
+
+# The test kit's images (its GenericContainer names) as the locally built ones: no registry to pull from.
+tag_testkit_images() {
+  local wanted
+  for wanted in $(grep -oE "GenericContainer\('[^']+'\)" libs/testkit/src/infrastructure.ts | cut -d"'" -f2); do
+    docker tag "$(compose_tag "${wanted%%:*}")" "$wanted"
+  done
+}
+
+testkit_containers() { docker ps -aq --filter label=org.testcontainers=true; }
+
+# The test kit made to start its own Postgres, NATS and Redis (TEST_INFRASTRUCTURE=containers). With our
+# engine: Ryuk (the reaper) is off, since its image cannot be pulled, so this removes the containers,
+# after checking all three were started; jest runs in the private namespace, where their ports are published.
+run_testcontainers_suite() {
+  local status=0 started
+  if [ -n "$OWN_ENGINE" ]; then
+    tag_testkit_images
+    docker rm -f $(testkit_containers) >/dev/null 2>&1 || true
+  fi
+  in_stack_netns env TEST_INFRASTRUCTURE=containers ${OWN_ENGINE:+TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1} \
+    npx jest "$TESTCONTAINERS_SUITE" --selectProjects integration || status=$?
+  [ -n "$OWN_ENGINE" ] || { [ $status -eq 0 ] || fail "$TESTCONTAINERS_SUITE through testcontainers"; return 0; }
+  started=$(testkit_containers | wc -l)
+  docker rm -f $(testkit_containers) >/dev/null 2>&1 || true
+  [ $status -eq 0 ] || fail "$TESTCONTAINERS_SUITE through testcontainers"
+  [ "$started" -eq 3 ] || fail "testcontainers started $started containers, not Postgres, NATS and Redis"
+}
+
 # --- teardown, whatever happened -----------------------------------------------------------------
 teardown() {
   local status=$?
@@ -280,8 +312,8 @@ stage "images"
 [ -n "$OWN_ENGINE" ] && build_images
 stage "project image"
 build_project
-stage "probe build"
-npx tsc -b scripts
+stage "build: probe and test kit"
+npx tsc -b scripts libs/testkit services/conversations
 if [ -n "$OWN_ENGINE" ]; then
   stage "engine in a private network namespace"
   stop_engine
@@ -306,3 +338,7 @@ stage "up again: the same users and history"
 compose up -d --no-build
 wait_healthy
 probe again
+stage "down: the stack's CPU freed for the suite"
+compose down -v -t 30
+stage "testcontainers: ${TESTCONTAINERS_SUITE##*/} against the local images"
+run_testcontainers_suite

@@ -28,9 +28,14 @@ function answers(url: string): Promise<boolean> {
 
 let found: Promise<Infrastructure> | undefined;
 
+// Loaded only when containers are wanted (it is slow to load). A require, not import(): Jest runs
+// CommonJS without VM modules and refuses a dynamic import(), so that path never ran under Jest.
+const testcontainers = (): typeof import('testcontainers') => require('testcontainers');
+
 /**
  * Env URLs if set (TEST_POSTGRES_URL, TEST_NATS_URL, TEST_REDIS_URL), else the local default
  * ports, else containers where a Docker engine answers, else one error saying what to start.
+ * TEST_INFRASTRUCTURE=containers skips the first two (the compose test runs a suite this way).
  */
 export function findInfrastructure(): Promise<Infrastructure> {
   found ??= locate();
@@ -38,6 +43,7 @@ export function findInfrastructure(): Promise<Infrastructure> {
 }
 
 async function locate(): Promise<Infrastructure> {
+  if (process.env.TEST_INFRASTRUCTURE === 'containers') return startContainers();
   const wanted: Infrastructure = {
     postgresUrl: process.env.TEST_POSTGRES_URL ?? defaults.postgresUrl,
     natsUrl: process.env.TEST_NATS_URL ?? defaults.natsUrl,
@@ -56,7 +62,7 @@ async function locate(): Promise<Infrastructure> {
 
 async function dockerAnswers(): Promise<boolean> {
   try {
-    const { getContainerRuntimeClient } = await import('testcontainers');
+    const { getContainerRuntimeClient } = testcontainers();
     await getContainerRuntimeClient();
     return true;
   } catch {
@@ -65,7 +71,7 @@ async function dockerAnswers(): Promise<boolean> {
 }
 
 async function startContainers(): Promise<Infrastructure> {
-  const { GenericContainer, Wait } = await import('testcontainers');
+  const { GenericContainer, Wait } = testcontainers();
   const [pg, nats, redis] = await Promise.all([
     new GenericContainer('postgres:15-alpine')
       .withEnvironment({ POSTGRES_HOST_AUTH_METHOD: 'trust' })

@@ -2,6 +2,7 @@ import { canonicalUsername } from '@pneumatic/contracts';
 import type { Logger, Redis } from '@pneumatic/platform';
 import type { Request, RequestHandler, Response } from 'express';
 import { callerOf } from './authenticate';
+import { ThrottledWarning } from './throttled-warning';
 import { Turns } from './turns';
 
 export interface RateLimitSettings {
@@ -120,7 +121,31 @@ export class InMemoryRateCounter implements RateCounter {
   }
 }
 
-const warnIntervalMs = 30_000;
+/**
+ * One hit in a fixed window of the shared counter and where that leaves it. While the counter's
+ * store is down the check fails open (null), saying so once per interval.
+ */
+export class RateWindows {
+  private readonly outage: ThrottledWarning;
+
+  constructor(
+    private readonly counter: RateCounter,
+    logger: Logger,
+    outageMessage: string,
+  ) {
+    this.outage = new ThrottledWarning(logger, outageMessage);
+  }
+
+  async check(key: string, limit: number, windowSeconds: number): Promise<RateVerdict | null> {
+    try {
+      const [count, ttlMs] = await this.counter.hit(key, windowSeconds * 1000);
+      return rateVerdict(limit, count, ttlMs, Date.now());
+    } catch (err) {
+      this.outage.warn(err);
+      return null;
+    }
+  }
+}
 
 /**
  * Request limits kept in Redis (or in memory, embedded): per client address on every non-exempt route, per user on
@@ -128,21 +153,22 @@ const warnIntervalMs = 30_000;
  * is down they fail open (with a warning), so an outage of the limiter never stops the chat.
  */
 export class RateLimiter {
-  private lastWarning = 0;
   private readonly loginTurns: Turns;
+  private readonly windows: RateWindows;
 
   constructor(
     private readonly counter: RateCounter,
     private readonly settings: RateLimitSettings,
-    private readonly logger: Logger,
+    logger: Logger,
   ) {
     this.loginTurns = new Turns(settings.loginsInFlightPerIp, settings.loginsWaitingPerIp);
+    this.windows = new RateWindows(counter, logger, 'rate limiting unavailable (redis); requests pass unlimited');
   }
 
   /** Limits every non-exempt request by client address. */
   readonly perIp: RequestHandler = async (req, res, next) => {
     if (isExempt(req.path)) return next();
-    const verdict = await this.hit(`ratelimit:ip:${clientIp(req)}`, this.settings.perIp, this.settings.windowSeconds);
+    const verdict = await this.windows.check(`ratelimit:ip:${clientIp(req)}`, this.settings.perIp, this.settings.windowSeconds);
     if (verdict) showVerdict(res, verdict);
     if (verdict && !verdict.allowed) return refuse(res, verdict.retryAfterSeconds, 'Too many requests');
     next();
@@ -155,7 +181,7 @@ export class RateLimiter {
         Promise.resolve(authenticate(req, res, (err?: unknown) => (err ? reject(err) : resolve()))).catch(reject);
       });
       const userId = callerOf(res).userId;
-      const verdict = await this.hit(`ratelimit:user:${userId}`, this.settings.perUser, this.settings.windowSeconds);
+      const verdict = await this.windows.check(`ratelimit:user:${userId}`, this.settings.perUser, this.settings.windowSeconds);
       if (verdict) showVerdict(res, verdict);
       if (verdict && !verdict.allowed) return refuse(res, verdict.retryAfterSeconds, 'Too many requests');
       next();
@@ -191,26 +217,13 @@ export class RateLimiter {
    * not a success, a refusal by another limit, or auth being overloaded.
    */
   private async countLoginFailure(res: Response, key: string, limit: number): Promise<RateVerdict | null> {
-    const verdict = await this.hit(key, limit, this.settings.loginWindowSeconds);
+    const verdict = await this.windows.check(key, limit, this.settings.loginWindowSeconds);
     if (verdict) {
       res.on('finish', () => {
         if (res.statusCode !== 401) void this.counter.refund(key).catch(() => undefined);
       });
     }
     return verdict;
-  }
-
-  private async hit(key: string, limit: number, windowSeconds: number): Promise<RateVerdict | null> {
-    try {
-      const [count, ttlMs] = await this.counter.hit(key, windowSeconds * 1000);
-      return rateVerdict(limit, count, ttlMs, Date.now());
-    } catch (err) {
-      if (Date.now() - this.lastWarning > warnIntervalMs) {
-        this.lastWarning = Date.now();
-        this.logger.warn({ err: (err as Error).message }, 'rate limiting unavailable (redis); requests pass unlimited');
-      }
-      return null;
-    }
   }
 }
 

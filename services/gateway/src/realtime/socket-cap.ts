@@ -1,7 +1,7 @@
 import type { Logger } from '@pneumatic/platform';
 import type { ConnectionRegistry } from '../domain/connection-registry';
 import type { SocketRef, SocketSlots } from './socket-slots';
-import { ThrottledWarning } from './throttled-warning';
+import { ThrottledWarning } from '../http/throttled-warning';
 
 export interface SocketCapSettings {
   maxPerUser: number;

@@ -1,6 +1,5 @@
 import type { Logger } from '@pneumatic/platform';
-import { rateVerdict, type RateCounter } from '../http/rate-limits';
-import { ThrottledWarning } from './throttled-warning';
+import { RateWindows, type RateCounter } from '../http/rate-limits';
 
 export interface UpgradeLimitSettings {
   windowSeconds: number;
@@ -14,14 +13,14 @@ export interface UpgradeLimitSettings {
  * across gateways. While the store is down they fail open, as the HTTP limits do.
  */
 export class UpgradeLimiter {
-  private readonly outage: ThrottledWarning;
+  private readonly windows: RateWindows;
 
   constructor(
-    private readonly counter: RateCounter,
+    counter: RateCounter,
     private readonly settings: UpgradeLimitSettings,
     logger: Logger,
   ) {
-    this.outage = new ThrottledWarning(logger, 'websocket upgrade limits unavailable (redis); upgrades pass unlimited');
+    this.windows = new RateWindows(counter, logger, 'websocket upgrade limits unavailable (redis); upgrades pass unlimited');
   }
 
   /** Why an upgrade from this address is refused, or undefined when it may go on. */
@@ -35,13 +34,7 @@ export class UpgradeLimiter {
   }
 
   private async refusal(key: string, limit: number, whose: string): Promise<string | undefined> {
-    try {
-      const [count, ttlMs] = await this.counter.hit(key, this.settings.windowSeconds * 1000);
-      const verdict = rateVerdict(limit, count, ttlMs, Date.now());
-      return verdict.allowed ? undefined : `too many connection attempts ${whose}; retry after ${verdict.retryAfterSeconds} s`;
-    } catch (err) {
-      this.outage.warn(err);
-      return undefined;
-    }
+    const verdict = await this.windows.check(key, limit, this.settings.windowSeconds);
+    return !verdict || verdict.allowed ? undefined : `too many connection attempts ${whose}; retry after ${verdict.retryAfterSeconds} s`;
   }
 }

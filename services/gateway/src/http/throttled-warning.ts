@@ -2,7 +2,7 @@ import type { Logger } from '@pneumatic/platform';
 
 const warnIntervalMs = 30_000;
 
-/** A limit whose store (Redis) is down fails open; this says so once per interval, not once per socket. */
+/** A limit whose store (Redis) is down fails open; this says so once per interval, not once per request or socket. */
 export class ThrottledWarning {
   private lastAt = 0;
 

@@ -10,15 +10,11 @@ import path from 'node:path';
 import { ChatLoad } from './harness/chat-load';
 import { checkDelivery, expectDelivered, type PhaseCounts } from './harness/delivery-check';
 import { PrivateInfrastructure } from './harness/private-infrastructure';
-import { projectionCatchUp } from './harness/projection-check';
-import { StackUnderTest, type ProcessName } from './harness/stack-under-test';
+import { projectionBoundMs, projectionCatchUp } from './harness/projection-check';
+import { readyBoundMs, StackUnderTest, type ProcessName } from './harness/stack-under-test';
 
 jest.setTimeout(180_000);
 
-/** Every process must answer /ready 200 within this long after a fault ends (README documents it). */
-const readyBoundMs = 60_000;
-/** The summaries projection must show every stored message within this long after the check. */
-const projectionBoundMs = 30_000;
 const loadBeforeMs = 3_000;
 const loadAfterMs = 4_000;
 

@@ -15,16 +15,14 @@ import { ChatLoad } from './harness/chat-load';
 import { checkDelivery, expectDelivered, type DeliveryReport } from './harness/delivery-check';
 import type { NatsCluster, NatsNode } from './harness/nats-cluster';
 import { PrivateInfrastructure } from './harness/private-infrastructure';
-import { projectionCatchUp } from './harness/projection-check';
-import { StackUnderTest } from './harness/stack-under-test';
+import { projectionBoundMs, projectionCatchUp } from './harness/projection-check';
+import { readyBoundMs, StackUnderTest } from './harness/stack-under-test';
 
 jest.setTimeout(240_000);
 
 const replicas = 3;
 /** StackUnderTest runs the services with NATS_SUBJECT_PREFIX=chaos. */
 const stream = eventStreamName('chaos');
-const readyBoundMs = 60_000;
-const projectionBoundMs = 30_000;
 /** A node's clients must be connected to the others within this long after it goes away. */
 const reconnectBoundMs = 30_000;
 /** A restarted node must hold a current copy of the stream again within this long. */

@@ -3,6 +3,9 @@ import { waitFor } from '@pneumatic/testkit';
 import type { ChatLoad } from './chat-load';
 import type { StackUnderTest } from './stack-under-test';
 
+/** The summaries projection must show every stored message within this long after a fault's check (README). */
+export const projectionBoundMs = 30_000;
+
 /** How long until every conversation's summary (GET /conversations/:id) shows its last stored seq. */
 export async function projectionCatchUp(stack: StackUnderTest, load: ChatLoad, stored: Map<string, number>, boundMs: number): Promise<number> {
   const started = Date.now();

@@ -12,6 +12,8 @@ import { freePortRange, type PrivateInfrastructure } from './private-infrastruct
 
 export const processNames = ['auth', 'conversations', 'messages', 'presence', 'gateway-1', 'gateway-2'] as const;
 export type ProcessName = (typeof processNames)[number];
+/** Every process must answer /ready 200 within this long after a fault ends (README documents it). */
+export const readyBoundMs = 60_000;
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
 

@@ -1,5 +1,5 @@
 /**
- * `npm run stack`: every service as its own process (two gateways, on :8000 and :8001) against the
+ * `npm run stack`: every service as its own process (two gateways, on :8000 and :8001, by default) against the
  * Postgres, NATS and Redis named in env. Restarts a process that dies, with backoff, as a container
  * runtime would; Ctrl-C stops everything.
  */
@@ -20,16 +20,26 @@ interface ProcessSpec {
 const basePort = Number(process.env.PORT ?? 8000);
 // Several stacks can share a machine (the chaos suite runs its own next to a developer's).
 const adminBase = Number(process.env.ADMIN_PORT_BASE ?? 9101);
+// The scale-out suites run more gateways (ports PORT, PORT+1, ...) and more messages replicas
+// (admin ports ADMIN_PORT_BASE+5, +6, ...; the first keeps +2).
+const gateways = positiveCount('STACK_GATEWAYS', 2);
+const messagesReplicas = positiveCount('STACK_MESSAGES_REPLICAS', 1);
 const specs: ProcessSpec[] = [
   { name: 'auth', service: 'auth', env: { ADMIN_PORT: String(adminBase) } },
   { name: 'conversations', service: 'conversations', env: { ADMIN_PORT: String(adminBase + 1) } },
   { name: 'messages', service: 'messages', env: { ADMIN_PORT: String(adminBase + 2) } },
+  ...Array.from({ length: messagesReplicas - 1 }, (_, i) => ({ name: `messages-${i + 2}`, service: 'messages', env: { ADMIN_PORT: String(adminBase + 5 + i) } })),
   { name: 'presence', service: 'presence', env: { ADMIN_PORT: String(adminBase + 3) } },
-  { name: 'gateway-1', service: 'gateway', env: { PORT: String(basePort), GATEWAY_ID: 'gateway-1' } },
-  { name: 'gateway-2', service: 'gateway', env: { PORT: String(basePort + 1), GATEWAY_ID: 'gateway-2' } },
+  ...Array.from({ length: gateways }, (_, i) => ({ name: `gateway-${i + 1}`, service: 'gateway', env: { PORT: String(basePort + i), GATEWAY_ID: `gateway-${i + 1}` } })),
   // The Kafka export joins only when there is a broker to export to (it reads KAFKA_BROKERS itself).
   ...(process.env.KAFKA_BROKERS ? [{ name: 'exporter', service: 'exporter', env: { ADMIN_PORT: String(adminBase + 4) } }] : []),
 ];
+
+function positiveCount(name: string, fallback: number): number {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(value) || value < 1 || value > 16) throw new Error(`${name} must be a whole number from 1 to 16`);
+  return value;
+}
 
 const children = new Map<string, ChildProcess>();
 let stopping = false;
@@ -83,9 +93,9 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   const exporting = process.env.KAFKA_BROKERS ? `, Kafka exporter ${adminBase + 4} (to ${process.env.KAFKA_BROKERS})` : '';
-  console.log(
-    `Pneumatic stack starting: http://localhost:${basePort} and http://localhost:${basePort + 1}, admin ports ${adminBase}-${adminBase + 3}${exporting} (Ctrl-C stops)`,
-  );
+  const gatewayUrls = Array.from({ length: gateways }, (_, i) => `http://localhost:${basePort + i}`).join(', ');
+  const extraMessages = messagesReplicas > 1 ? `, messages replicas ${adminBase + 5}-${adminBase + 3 + messagesReplicas}` : '';
+  console.log(`Pneumatic stack starting: ${gatewayUrls}, admin ports ${adminBase}-${adminBase + 3}${extraMessages}${exporting} (Ctrl-C stops)`);
 }
 
 main().catch((err) => {

@@ -11,7 +11,7 @@ import { ChatLoad } from './harness/chat-load';
 import { checkDelivery } from './harness/delivery-check';
 import { PrivateInfrastructure } from './harness/private-infrastructure';
 import { sampleProcesses, type ProcessSample } from './harness/process-metrics';
-import { StackUnderTest, processNames } from './harness/stack-under-test';
+import { StackUnderTest } from './harness/stack-under-test';
 
 const minutes = Number(process.env.SOAK_MINUTES ?? 10);
 const sampleSeconds = Number(process.env.SOAK_SAMPLE_SECONDS ?? 10);
@@ -51,7 +51,7 @@ it(`holds memory and event-loop lag level for ${minutes} minutes under load`, as
 
   const problems: string[] = [...report.violations];
   const curve: string[] = [];
-  for (const name of processNames) {
+  for (const name of stack.processNames) {
     const mine = samples.filter((s) => s.process === name);
     const half = Math.floor(mine.length / 2);
     const peak = (xs: ProcessSample[]) => Math.max(...xs.map((s) => s.rssBytes));

@@ -1,4 +1,4 @@
-import { processNames, type ProcessName, type StackUnderTest } from './stack-under-test';
+import type { ProcessName, StackUnderTest } from './stack-under-test';
 
 export interface ProcessSample {
   process: ProcessName;
@@ -15,7 +15,7 @@ function gauge(text: string, name: string): number {
 /** One reading of every process's /metrics (a process that does not answer is left out). */
 export async function sampleProcesses(stack: StackUnderTest): Promise<ProcessSample[]> {
   const samples = await Promise.all(
-    processNames.map(async (process) => {
+    stack.processNames.map(async (process) => {
       const res = await fetch(`${stack.probeUrl(process)}/metrics`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
       if (res?.status !== 200) return undefined;
       const text = await res.text();

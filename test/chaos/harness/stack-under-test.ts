@@ -10,8 +10,27 @@ import readline from 'node:readline';
 import { waitFor } from '@pneumatic/testkit';
 import { freePortRange, type PrivateInfrastructure } from './private-infrastructure';
 
-export const processNames = ['auth', 'conversations', 'messages', 'presence', 'gateway-1', 'gateway-2'] as const;
-export type ProcessName = (typeof processNames)[number];
+/** A process of the stack: `messages-2`, `gateway-3` and so on exist when the topology asks for them. */
+export type ProcessName = 'auth' | 'conversations' | 'messages' | 'presence' | `messages-${number}` | `gateway-${number}`;
+
+/** How many of the scaled processes the stack runs (scripts/stack.ts: STACK_GATEWAYS, STACK_MESSAGES_REPLICAS). */
+export interface Topology {
+  gateways: number;
+  messagesReplicas: number;
+}
+
+const defaultTopology: Topology = { gateways: 2, messagesReplicas: 1 };
+
+function processNamesOf({ gateways, messagesReplicas }: Topology): ProcessName[] {
+  return [
+    'auth',
+    'conversations',
+    'messages',
+    ...Array.from({ length: messagesReplicas - 1 }, (_, i) => `messages-${i + 2}` as const),
+    'presence',
+    ...Array.from({ length: gateways }, (_, i) => `gateway-${i + 1}` as const),
+  ];
+}
 /** Every process must answer /ready 200 within this long after a fault ends (README documents it). */
 export const readyBoundMs = 60_000;
 
@@ -29,20 +48,23 @@ export class StackUnderTest {
   readonly starts = new Map<ProcessName, number>();
   /** The last lines of output, for a failure message. */
   readonly tail: string[] = [];
+  readonly processNames: ProcessName[];
 
   private constructor(
     private readonly child: ChildProcess,
     readonly gatewayPort: number,
     readonly adminPortBase: number,
+    readonly topology: Topology,
   ) {
+    this.processNames = processNamesOf(topology);
     for (const stream of [child.stdout!, child.stderr!]) {
       readline.createInterface({ input: stream }).on('line', (line) => this.read(line));
     }
   }
 
-  static async start(infra: PrivateInfrastructure, extraEnv: Record<string, string> = {}): Promise<StackUnderTest> {
-    const gatewayPort = await freePortRange(2);
-    const adminPortBase = await freePortRange(4);
+  static async start(infra: PrivateInfrastructure, extraEnv: Record<string, string> = {}, topology: Topology = defaultTopology): Promise<StackUnderTest> {
+    const gatewayPort = await freePortRange(topology.gateways);
+    const adminPortBase = await freePortRange(4 + topology.messagesReplicas);
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const child = spawn(process.execPath, [path.join(repoRoot, 'scripts', 'dist', 'stack.js')], {
       cwd: repoRoot,
@@ -68,27 +90,32 @@ export class StackUnderTest {
         RATE_LIMIT_LOGIN_ATTEMPTS: '1000',
         WS_UPGRADES_PER_IP: '1000000',
         WS_PING_INTERVAL_SECONDS: '5',
+        STACK_GATEWAYS: String(topology.gateways),
+        STACK_MESSAGES_REPLICAS: String(topology.messagesReplicas),
         ...extraEnv,
       },
     });
-    const stack = new StackUnderTest(child, gatewayPort, adminPortBase);
+    const stack = new StackUnderTest(child, gatewayPort, adminPortBase, topology);
     await stack.allReady(90_000);
     return stack;
   }
 
-  httpUrl(gateway: 0 | 1 = 0): string {
+  /** Gateway `gateway` (0 = gateway-1) over HTTP. */
+  httpUrl(gateway = 0): string {
     return `http://127.0.0.1:${this.gatewayPort + gateway}`;
   }
 
   wsUrls(): string[] {
-    return [0, 1].map((i) => `ws://127.0.0.1:${this.gatewayPort + i}`);
+    return Array.from({ length: this.topology.gateways }, (_, i) => `ws://127.0.0.1:${this.gatewayPort + i}`);
   }
 
-  /** Where a process serves /health, /ready and /metrics. */
+  /** Where a process serves /health, /ready and /metrics (admin ports as scripts/stack.ts assigns them). */
   probeUrl(name: ProcessName): string {
-    if (name === 'gateway-1') return this.httpUrl(0);
-    if (name === 'gateway-2') return this.httpUrl(1);
-    return `http://127.0.0.1:${this.adminPortBase + processNames.indexOf(name)}`;
+    const gateway = /^gateway-(\d+)$/.exec(name);
+    if (gateway) return this.httpUrl(Number(gateway[1]) - 1);
+    const replica = /^messages-(\d+)$/.exec(name);
+    const offset = replica ? 3 + Number(replica[1]) : ['auth', 'conversations', 'messages', 'presence'].indexOf(name);
+    return `http://127.0.0.1:${this.adminPortBase + offset}`;
   }
 
   async isReady(name: ProcessName): Promise<boolean> {
@@ -103,7 +130,7 @@ export class StackUnderTest {
       'every process of the stack to be ready',
       async () => {
         if (this.child.exitCode !== null) throw new Error(`stack exited: ${this.tail.join('\n')}`);
-        const states = await Promise.all(processNames.map((n) => this.isReady(n)));
+        const states = await Promise.all(this.processNames.map((n) => this.isReady(n)));
         return states.every(Boolean);
       },
       timeoutMs,

@@ -8,6 +8,7 @@ export * from './in-process-event-stream';
 export * from './in-process-nats';
 export * from './jetstream';
 export * from './projection';
+export * from './read-ahead';
 export * from './lifecycle';
 export * from './logger';
 export * from './metrics';

@@ -1,4 +1,5 @@
 import { Gauge } from 'prom-client';
+import { ReadAhead } from './read-ahead';
 import type { Database, PoolClient, QueryResult } from './database';
 import type { RelayedEvent } from './event-relay';
 import type { EventLog, EventLogMessage } from './jetstream';
@@ -93,24 +94,18 @@ export class ProjectionRunner {
   private async follow(client: PoolClient): Promise<void> {
     const { stream, projection, batchSize = 100 } = this.options;
     let expected = await readCheckpoint(client, projection.name);
-    const consumer = await stream.consumerFrom(projection.subject, expected + 1);
-    while (!this.stopped) {
-      let group: EventLogMessage[] = [];
-      const flush = async () => {
-        const outcome = await applyEvents(client, projection, group, expected, this.options.logger);
+    // Events stored while a batch commits join the next one, so batches grow with the load and
+    // add no delay when the stream is quiet.
+    const events = new ReadAhead(await stream.consumerFrom(projection.subject, expected + 1), { maxBatch: batchSize, idleMs: 1000 });
+    try {
+      while (!this.stopped) {
+        const group = await events.nextBatch();
+        if (group.length === 0) continue;
+        if ((await applyEvents(client, projection, group, expected, this.options.logger)).outcome === 'reset') return;
         expected = Math.max(expected, group.at(-1)!.seq);
-        group = [];
-        return outcome;
-      };
-      const batch = await consumer.fetch({ max_messages: batchSize, expires: 1000 });
-      for await (const msg of batch) {
-        group.push(msg);
-        // Events already waiting in the stream join one transaction; the last one available commits
-        // at once, so batching adds no delay when the stream is quiet.
-        if (msg.info.pending > 0 && group.length < batchSize) continue;
-        if ((await flush()).outcome === 'reset') return;
       }
-      if (group.length > 0 && (await flush()).outcome === 'reset') return;
+    } finally {
+      await events.close();
     }
   }
 }

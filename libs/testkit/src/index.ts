@@ -5,3 +5,4 @@ export * from './socket';
 export * from './wait';
 export * from './http';
 export * from './kafka-mock';
+export * from './kafka-container';

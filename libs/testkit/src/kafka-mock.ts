@@ -2,12 +2,12 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 
-/** librdkafka's mock cluster in a child process (kafka/mock-cluster.py): a real Kafka-protocol broker on loopback. */
-export interface MockKafka {
+/** A Kafka broker a test controls: librdkafka's mock cluster here, a real broker in a container where Docker answers (kafka-container.ts). */
+export interface TestKafka {
   brokers: string[];
   /** The mock answers no CreateTopics; topics are made here (or auto-created with its default partition count). */
   createTopic(name: string, partitions: number): Promise<void>;
-  /** Disconnects a broker and refuses connections until `up`; the records it holds stay. */
+  /** Makes the broker unreachable until `up`; the records it holds stay. */
   down(brokerId?: number): Promise<void>;
   up(brokerId?: number): Promise<void>;
   stop(): Promise<void>;
@@ -21,8 +21,12 @@ interface Reply {
 
 const script = path.resolve(__dirname, '..', 'kafka', 'mock-cluster.py');
 
-/** Starts the mock cluster; fails with the reason when python3 or librdkafka is missing (scripts/ensure-kafka-mock.sh installs them). */
-export async function startMockKafka(brokerCount = 1): Promise<MockKafka> {
+/**
+ * librdkafka's mock cluster in a child process (kafka/mock-cluster.py): a real Kafka-protocol broker
+ * on loopback. Fails with the reason when python3 or librdkafka is missing (scripts/ensure-kafka-mock.sh
+ * installs them).
+ */
+export async function startMockKafka(brokerCount = 1): Promise<TestKafka> {
   const child = spawn('python3', [script, String(brokerCount)], { stdio: ['pipe', 'pipe', 'pipe'] });
   const stderr: string[] = [];
   child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));

@@ -1,4 +1,4 @@
-import type { Database, EventStream, Logger, PoolClient } from '@pneumatic/platform';
+import { ReadAhead, type Database, type EventStream, type Logger, type PoolClient } from '@pneumatic/platform';
 import type { JsMsg } from 'nats';
 import { Counter, Gauge } from 'prom-client';
 import { toKafkaRecord, type KafkaRecord } from '../domain/kafka-record';
@@ -101,33 +101,28 @@ export class SourceExport {
   private async follow(client: PoolClient): Promise<void> {
     const { stream, source, batchSize, lingerMs } = this.options;
     let checkpoint = await readCheckpoint(client, source);
-    const consumer = await stream.consumerFrom(`events.${source}.>`, checkpoint + 1);
+    // Events keep arriving while a batch waits for Kafka; the next batch is all of them.
+    const events = new ReadAhead<JsMsg>(await stream.consumerFrom(`events.${source}.>`, checkpoint + 1), { maxBatch: batchSize, idleMs: 1000 });
     behindSince.set(source, -1);
-    while (!this.stopped) {
-      let group: JsMsg[] = [];
-      const messages = await consumer.fetch({ max_messages: batchSize, expires: 1000 });
-      for await (const msg of messages) {
-        if (msg.seq <= checkpoint) continue;
-        group.push(msg);
-        // The events already waiting go in one batch; the last one available sends it at once.
-        if (msg.info.pending > 0 && group.length < batchSize) continue;
-        const moved = await this.export(client, group, checkpoint);
-        if (moved) return;
+    try {
+      while (!this.stopped) {
+        const group = await events.nextBatch();
+        if (group.length === 0) {
+          // Quiet: notice a replay within a second.
+          if ((await readCheckpoint(client, source)) !== checkpoint) return;
+          continue;
+        }
+        if (await this.export(client, group, checkpoint, events.buffered)) return;
         checkpoint = group.at(-1)!.seq;
-        const full = group.length >= batchSize;
-        group = [];
-        if (!full && lingerMs > 0) await this.pause(lingerMs);
-        if (this.stopped) return;
+        if (group.length < batchSize && lingerMs > 0) await this.pause(lingerMs);
       }
-      if (group.length > 0 && (await this.export(client, group, checkpoint))) return;
-      if (group.length > 0) checkpoint = group.at(-1)!.seq;
-      // Quiet: notice a replay within a fetch's expiry.
-      if ((await readCheckpoint(client, source)) !== checkpoint) return;
+    } finally {
+      await events.close();
     }
   }
 
   /** Sends one batch until Kafka acknowledges it, then moves the checkpoint; true when a replay moved it first. */
-  private async export(client: PoolClient, group: JsMsg[], checkpoint: number): Promise<boolean> {
+  private async export(client: PoolClient, group: JsMsg[], checkpoint: number, moreWaiting: () => boolean): Promise<boolean> {
     const { sink, source, logger, retryMs = 1000 } = this.options;
     const mapped = group.map((msg) => toKafkaRecord(msg.data, msg.seq, msg.headers?.get('traceparent') || undefined));
     const oldest = mapped.find((m) => m.time !== undefined)?.time;
@@ -148,7 +143,7 @@ export class SourceExport {
     const advanced = await advanceCheckpoint(client, source, checkpoint, last.seq);
     exportedRecords.inc({ source }, group.length);
     const lastTime = mapped.at(-1)!.time;
-    behindSince.set(source, last.info.pending > 0 && lastTime !== undefined ? lastTime : -1);
+    behindSince.set(source, (last.info.pending > 0 || moreWaiting()) && lastTime !== undefined ? lastTime : -1);
     return !advanced;
   }
 

@@ -20,12 +20,27 @@ export class ChatApi {
 
   /** Signs up (or reuses) a user and logs in. */
   async account(username: string, password: string): Promise<{ id: string; token: string }> {
-    await this.request('POST', '/auth/signup', { username, password }).catch((err: Error) => {
+    await this.whenNotBusy(() => this.request('POST', '/auth/signup', { username, password })).catch((err: Error) => {
       if (!err.message.includes('409')) throw err;
     });
-    const { access_token } = await this.request<{ access_token: string }>('POST', '/auth/login', { username, password });
+    const { access_token } = await this.whenNotBusy(() => this.request<{ access_token: string }>('POST', '/auth/login', { username, password }));
     const me = await this.request<{ id: string }>('GET', '/auth/me', undefined, access_token);
     return { id: me.id, token: access_token };
+  }
+
+  /**
+   * Again while the server answers 503 `overloaded` ("retry shortly"), as a polite client does: on a
+   * shared machine auth's small Argon2 queue fills while thousands of accounts are made.
+   */
+  private async whenNotBusy<T>(call: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call();
+      } catch (err) {
+        if (attempt >= 10 || !String(err).includes('"overloaded"')) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
+    }
   }
 
   async createGroup(token: string, title: string, memberIds: string[]): Promise<string> {

@@ -12,6 +12,8 @@ export interface LocalStack {
   prefix: string;
   /** The exporter's admin base URL (/metrics, /ready), when the stack was given KAFKA_BROKERS. */
   exporter?: string;
+  /** The launcher's pid: every service process of the stack descends from it (cpu-accounting.ts). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -57,7 +59,9 @@ export async function startLocalStack(basePort: number, settings: Record<string,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  const gateways = [`http://127.0.0.1:${basePort}`, `http://127.0.0.1:${basePort + 1}`];
+  // scripts/stack.ts puts gateways on consecutive ports (STACK_GATEWAYS, default 2).
+  const gatewayCount = Number(settings.STACK_GATEWAYS ?? process.env.STACK_GATEWAYS ?? 2);
+  const gateways = Array.from({ length: gatewayCount }, (_, i) => `http://127.0.0.1:${basePort + i}`);
   const deadline = Date.now() + 60_000;
   for (const g of gateways) {
     while ((await fetch(`${g}/ready`).then((r) => r.status, () => 0)) !== 200) {
@@ -69,6 +73,7 @@ export async function startLocalStack(basePort: number, settings: Record<string,
     gateways,
     databaseUrl,
     prefix,
+    pid: child.pid!,
     // scripts/stack.ts puts the exporter on the fifth admin port.
     exporter: settings.KAFKA_BROKERS ? `http://127.0.0.1:${adminBase + 4}` : undefined,
     async stop() {

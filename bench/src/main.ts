@@ -1,11 +1,11 @@
 /**
- * `npm run bench -- [--stack | --url http://gw1,http://gw2] [--scenarios closed,bare,open,fanout,idle,history,overload,login-flood,kafka]
- *                   [--duration 10] [--warmup 3] [--rate 1000] [--idle-sockets 19500] [--history-messages 1000000]
+ * `npm run bench -- [--stack | --url http://gw1,http://gw2] [--scenarios closed,bare,open,fanout,idle,history,overload,login-flood,kafka,capacity]
+ *                   [--gateways 2] [--messages-replicas 1] [--calibration-rates 300,700] [--duration 10] [--warmup 3] [--rate 1000] [--idle-sockets 19500] [--history-messages 1000000]
  *                   [--database-url postgres://…] [--out bench-results]`
  */
 import { execSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { startLocalStack } from './local-stack';
+import { startLocalStack, type LocalStack } from './local-stack';
 import { describeMachine, markdown, writeRun, type Run } from './report';
 import type { Target } from './population';
 import type { ScenarioContext, ScenarioResult } from './scenario';
@@ -15,6 +15,7 @@ import { closedLoop } from './scenarios/closed-loop';
 import { fanout } from './scenarios/fanout';
 import { historyReads } from './scenarios/history';
 import { idleSockets } from './scenarios/idle';
+import { capacity, type CapacityOptions } from './scenarios/capacity';
 import { kafkaExport } from './scenarios/kafka-export';
 import { loginFlood, loginFloodStackEnv } from './scenarios/login-flood';
 import { openLoop } from './scenarios/open-loop';
@@ -32,6 +33,10 @@ const { values } = parseArgs({
     'history-messages': { type: 'string', default: '1000000' },
     'database-url': { type: 'string' },
     'stack-port': { type: 'string', default: '18000' },
+    // The local stack's topology (scripts/stack.ts), e.g. 4 and 2 for the capacity model's check.
+    gateways: { type: 'string', default: '2' },
+    'messages-replicas': { type: 'string', default: '1' },
+    'calibration-rates': { type: 'string', default: '300,700' },
     out: { type: 'string', default: 'bench-results' },
   },
 });
@@ -47,7 +52,11 @@ async function main(): Promise<void> {
   const stack =
     values.url || !sharedStackWanted
       ? undefined
-      : await startLocalStack(Number(values['stack-port']), kafka ? { KAFKA_BROKERS: kafka.brokers.join(',') } : {});
+      : await startLocalStack(Number(values['stack-port']), {
+          STACK_GATEWAYS: values.gateways!,
+          STACK_MESSAGES_REPLICAS: values['messages-replicas']!,
+          ...(kafka ? { KAFKA_BROKERS: kafka.brokers.join(',') } : {}),
+        });
   const gateways = values.url ? values.url.split(',') : (stack?.gateways ?? []);
   const databaseUrl = values['database-url'] ?? stack?.databaseUrl;
   const ctx: ScenarioContext = {
@@ -80,6 +89,8 @@ async function main(): Promise<void> {
     else if (wanted.has('history')) console.error('history needs --database-url (or --stack) to seed messages; skipped');
     const served = Number(results.find((r) => r.name === 'closed loop')?.figures.persistedMessagesPerSecond ?? 1000);
     await run('overload', () => overload(ctx, served));
+    if (stack) await run('capacity', () => capacity(ctx, capacityOptions(stack)));
+    else if (wanted.has('capacity')) console.error('capacity needs the local stack (no --url): it reads its processes from /proc; skipped');
     if (stack?.exporter) await run('kafka', () => kafkaExport(ctx, { exporter: stack.exporter!, databaseUrl: stack.databaseUrl, prefix: stack.prefix }));
     else if (wanted.has('kafka')) console.error('kafka needs the local stack (no --url): it runs the exporter against its own mock broker; skipped');
   } finally {
@@ -91,13 +102,28 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     commit: commitOf(),
     machine: describeMachine(),
-    target: values.url ?? 'local stack (two gateways)',
+    target: values.url ?? `local stack (${values.gateways} gateways, ${values['messages-replicas']} messages)`,
     results,
   };
   const file = writeRun(report, values.out!);
   console.log(`\n${markdown(report)}\nwritten: ${file}.{json,md} and ${file}-latency.svg`);
   const failing = results.flatMap((r) => r.checks.filter((c) => !c.pass).map((c) => `${r.name}: ${c.what}`));
   if (failing.length) console.log(`\nMISSED: ${failing.join('; ')}`);
+}
+
+function capacityOptions(stack: LocalStack): CapacityOptions {
+  const port = (url: string | undefined, fallback: number) => Number(url ? new URL(url).port || fallback : fallback);
+  const [low, high] = values['calibration-rates']!.split(',').map(Number) as [number, number];
+  return {
+    scope: {
+      stackPid: stack.pid,
+      database: new URL(stack.databaseUrl).pathname.slice(1),
+      natsPort: port(process.env.NATS_URL, 4222),
+      redisPort: port(process.env.REDIS_URL, 6379),
+    },
+    calibrationRates: [low, high],
+    users: 20,
+  };
 }
 
 /** Runs `scenario` on a local stack of its own, started with `settings` once the shared one has stopped. */

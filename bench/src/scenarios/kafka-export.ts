@@ -32,7 +32,7 @@ export async function kafkaExport(ctx: ScenarioContext, target: KafkaExportTarge
   const lag = new Samples();
   let sampling: { stop(): void } | undefined;
   try {
-    rooms = await populateWhenAuthAnswers(ctx, users / groupSize, groupSize);
+    rooms = await populate(ctx.target, 'k', users / groupSize, groupSize);
     await exporter.caughtUp(await stream.messageCount());
     const before = await exporter.exported();
     sampling = exporter.sampleLag(lag);
@@ -80,21 +80,6 @@ export async function kafkaExport(ctx: ScenarioContext, target: KafkaExportTarge
     sampling?.stop();
     closeAll(rooms);
     await stream.close();
-  }
-}
-
-/**
- * Signs the users up, again while auth answers 503 overloaded ("retry shortly"): on a shared machine
- * its small Argon2 queue fills during set-up. Accounts already made are reused (409 then login).
- */
-async function populateWhenAuthAnswers(ctx: ScenarioContext, rooms: number, size: number): Promise<Room[]> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await populate(ctx.target, 'k', rooms, size);
-    } catch (err) {
-      if (attempt >= 10 || !String(err).includes('"overloaded"')) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
-    }
   }
 }
 

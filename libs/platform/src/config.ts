@@ -23,9 +23,10 @@ export function natsServers(url: string): string[] {
 }
 
 /**
- * Read when the events stream is created or updated (jetstream.ts), by every service that does so.
- * Unset, a new stream gets 1 replica and an existing one keeps its count, so a process started
- * without the variable never scales a clustered stream down.
+ * In the configuration of every service that creates or updates the events stream (conversations,
+ * messages, the exporter), which passes it to `EventStream.connect`. Unset, a new stream gets 1
+ * replica and an existing one keeps its count, so a process started without it never scales a
+ * clustered stream down.
  */
 export const eventStreamEnv = {
   EVENTS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).optional(),

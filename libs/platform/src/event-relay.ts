@@ -1,5 +1,5 @@
 import type { Database, PoolClient } from './database';
-import { EventStream, relayedEventSubject, type EventLog } from './jetstream';
+import { relayedEventSubject, type EventLog } from './jetstream';
 import type { Logger } from './logger';
 
 export interface EventRelayOptions {
@@ -191,31 +191,6 @@ async function readCheckpoint(client: PoolClient, name: string): Promise<Checkpo
     [name],
   );
   return { transactionId: rows[0]!.transaction_id, position: rows[0]!.position };
-}
-
-export interface EventPublication {
-  stream: EventStream;
-  stop(): Promise<void>;
-}
-
-/** Wiring for a service with an event store: connects JetStream, ensures the stream, starts the relay. */
-export async function startEventRelay(options: {
-  db: Database;
-  url: string;
-  prefix: string;
-  service: string;
-  logger: Logger;
-}): Promise<EventPublication> {
-  const stream = await EventStream.connect({ url: options.url, prefix: options.prefix, name: options.service, logger: options.logger });
-  const relay = new EventRelay({ db: options.db, stream, service: options.service, logger: options.logger });
-  relay.start();
-  return {
-    stream,
-    async stop() {
-      await relay.stop();
-      await stream.close();
-    },
-  };
 }
 
 /**

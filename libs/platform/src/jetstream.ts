@@ -11,7 +11,7 @@ import {
   type NatsConnection,
   type StreamConfig,
 } from 'nats';
-import { eventStreamEnv, loadConfig, natsServers } from './config';
+import { natsServers } from './config';
 import { gapCheckedReader, type OrderedReader } from './gap-checked-reader';
 import type { Logger } from './logger';
 import { ReplyInbox } from './reply-inbox';
@@ -23,7 +23,7 @@ export interface JetStreamOptions {
   prefix: string;
   name: string;
   logger: Logger;
-  /** Copies of the events stream in a NATS cluster; default: EVENTS_STREAM_REPLICAS (see config.ts). */
+  /** Copies of the events stream in a NATS cluster (EVENTS_STREAM_REPLICAS, see config.ts); unset keeps an existing stream's count. */
   replicas?: number;
 }
 
@@ -126,7 +126,7 @@ export class EventStream implements EventLog {
    * replicas); an update keeps whatever this configuration leaves out (nats.js merges it).
    */
   private async ensure(): Promise<void> {
-    const replicas = this.options.replicas ?? loadConfig(eventStreamEnv).EVENTS_STREAM_REPLICAS;
+    const { replicas } = this.options;
     const config: Partial<StreamConfig> = {
       name: this.name,
       subjects: [this.subject('events.>')],

@@ -5,6 +5,7 @@ import {
   EventStream,
   commonEnv,
   databaseEnv,
+  eventStreamEnv,
   connectDatabase,
   createLogger,
   createMetrics,
@@ -17,14 +18,14 @@ import {
 import { conversationsSchema, startConversationsService } from './service';
 
 void runService(async (onStop) => {
-  const config = loadConfig({ ...commonEnv, ...databaseEnv });
+  const config = loadConfig({ ...commonEnv, ...databaseEnv, ...eventStreamEnv });
   const logger = createLogger('conversations', config.LOG_LEVEL);
   const metrics = createMetrics('conversations');
   const db = connectDatabase({ url: config.DATABASE_URL, schema: conversationsSchema, logger });
   onStop(() => db.end());
   const bus = await Bus.connect({ url: config.NATS_URL, prefix: config.NATS_SUBJECT_PREFIX, name: 'conversations', logger, metrics });
   onStop(() => bus.close());
-  const events = await EventStream.connect({ url: config.NATS_URL, prefix: config.NATS_SUBJECT_PREFIX, name: 'conversations', logger });
+  const events = await EventStream.connect({ url: config.NATS_URL, prefix: config.NATS_SUBJECT_PREFIX, name: 'conversations', logger, replicas: config.EVENTS_STREAM_REPLICAS });
   onStop(() => events.close());
   await startConversationsService({ logger, bus, db, events }, onStop);
   const admin = await startAdminServer(config.ADMIN_PORT, metrics, { nats: () => bus.connected, postgres: () => isDatabaseReady(db) });

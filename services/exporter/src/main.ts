@@ -7,6 +7,7 @@ import {
   createLogger,
   createMetrics,
   databaseEnv,
+  eventStreamEnv,
   isDatabaseReady,
   loadConfig,
   portOf,
@@ -20,7 +21,7 @@ import { exportLag, exportedRecords } from './export/source-export';
 import { exporterSchema, startExporter } from './service';
 
 void runService(async (onStop) => {
-  const config = loadConfig({ ...commonEnv, ...databaseEnv, ...exporterEnv });
+  const config = loadConfig({ ...commonEnv, ...databaseEnv, ...eventStreamEnv, ...exporterEnv });
   const logger = createLogger('exporter', config.LOG_LEVEL);
   const metrics = createMetrics('exporter');
   metrics.registry.registerMetric(exportLag);
@@ -32,7 +33,7 @@ void runService(async (onStop) => {
   } else {
     const db = connectDatabase({ url: config.DATABASE_URL, schema: exporterSchema, logger, maxConnections: config.KAFKA_EXPORT_SOURCES.length + 2 });
     onStop(() => db.end());
-    const stream = await EventStream.connect({ url: config.NATS_URL, prefix: config.NATS_SUBJECT_PREFIX, name: 'exporter', logger });
+    const stream = await EventStream.connect({ url: config.NATS_URL, prefix: config.NATS_SUBJECT_PREFIX, name: 'exporter', logger, replicas: config.EVENTS_STREAM_REPLICAS });
     onStop(() => stream.close());
     const sink = connectKafkaSink(config, logger);
     onStop(() => sink.close());

@@ -5,6 +5,7 @@ import {
   EventStream,
   commonEnv,
   databaseEnv,
+  eventStreamEnv,
   connectDatabase,
   createLogger,
   createMetrics,
@@ -18,14 +19,14 @@ import { groupCommitEnv, messageBoundsEnv } from './config';
 import { messagesSchema, startMessagesService } from './service';
 
 void runService(async (onStop) => {
-  const config = loadConfig({ ...commonEnv, ...databaseEnv, ...groupCommitEnv, ...messageBoundsEnv });
+  const config = loadConfig({ ...commonEnv, ...databaseEnv, ...eventStreamEnv, ...groupCommitEnv, ...messageBoundsEnv });
   const logger = createLogger('messages', config.LOG_LEVEL);
   const metrics = createMetrics('messages');
   const db = connectDatabase({ url: config.DATABASE_URL, schema: messagesSchema, logger });
   onStop(() => db.end());
   const bus = await Bus.connect({ url: config.NATS_URL, prefix: config.NATS_SUBJECT_PREFIX, name: 'messages', logger, metrics });
   onStop(() => bus.close());
-  const events = await EventStream.connect({ url: config.NATS_URL, prefix: config.NATS_SUBJECT_PREFIX, name: 'messages', logger });
+  const events = await EventStream.connect({ url: config.NATS_URL, prefix: config.NATS_SUBJECT_PREFIX, name: 'messages', logger, replicas: config.EVENTS_STREAM_REPLICAS });
   onStop(() => events.close());
   await startMessagesService({ config, logger, bus, db, events }, onStop);
   const admin = await startAdminServer(config.ADMIN_PORT, metrics, { nats: () => bus.connected, postgres: () => isDatabaseReady(db) });

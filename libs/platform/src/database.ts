@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Pool, type PoolClient } from 'pg';
@@ -58,31 +59,60 @@ export async function isDatabaseReady(db: Database): Promise<boolean> {
 
 const eventStoreMigration = path.join(__dirname, '..', 'migrations');
 
+interface MigrationFile {
+  /** `platform/<file>` for the event-store tables, `<schema>/<file>` for the service's own: no two sources can share a key. */
+  key: string;
+  /** The key before keys were namespaced, under which older databases recorded the file. */
+  legacyKey: string;
+  sql: string;
+  checksum: string;
+}
+
+async function migrationFiles(source: string, dir: string): Promise<MigrationFile[]> {
+  const names = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
+  return Promise.all(
+    names.map(async (name) => {
+      const sql = await readFile(path.join(dir, name), 'utf8');
+      // Line endings normalised, so a checkout that converts them does not look like an edit.
+      const checksum = createHash('sha256').update(sql.replace(/\r\n/g, '\n')).digest('hex');
+      return { key: `${source}/${name}`, legacyKey: name, sql, checksum };
+    }),
+  );
+}
+
 /**
  * Applies `*.sql` files in name order, each once, inside the service's schema. The event-store
  * tables come first for services that keep events. An advisory lock lets replicas start together.
+ * Each applied file is recorded under a key namespaced by its source with its checksum; a file
+ * changed after it was applied stops the start with its name (write a new migration instead).
  */
 export async function migrate(db: Database, schema: string, dir: string, { eventStore = false } = {}): Promise<string[]> {
-  const dirs = eventStore ? [eventStoreMigration, dir] : [dir];
-  const files: { name: string; file: string }[] = [];
-  for (const d of dirs) {
-    for (const name of (await readdir(d)).filter((f) => f.endsWith('.sql')).sort()) {
-      files.push({ name, file: path.join(d, name) });
-    }
-  }
+  const files = [...(eventStore ? await migrationFiles('platform', eventStoreMigration) : []), ...(await migrationFiles(schema, dir))];
   const applied: string[] = [];
   await withTransaction(db, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`migrate:${schema}`]);
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-    await client.query(
-      'CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
-    );
-    const done = new Set((await client.query<{ name: string }>('SELECT name FROM schema_migrations')).rows.map((r) => r.name));
-    for (const { name, file } of files) {
-      if (done.has(name)) continue;
-      await client.query(await readFile(file, 'utf8'));
-      await client.query('INSERT INTO schema_migrations (name) VALUES ($1)', [name]);
-      applied.push(name);
+    await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+    await client.query('ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS checksum text');
+    const { rows } = await client.query<{ name: string; checksum: string | null }>('SELECT name, checksum FROM schema_migrations');
+    const recorded = new Map(rows.map((r) => [r.name, r.checksum]));
+    for (const file of files) {
+      if (!recorded.has(file.key) && recorded.has(file.legacyKey)) {
+        // Recorded before keys were namespaced (and before checksums): adopt the row.
+        await client.query('UPDATE schema_migrations SET name = $1, checksum = $2 WHERE name = $3', [file.key, file.checksum, file.legacyKey]);
+        recorded.delete(file.legacyKey);
+        recorded.set(file.key, file.checksum);
+      }
+      if (recorded.has(file.key)) {
+        const checksum = recorded.get(file.key);
+        if (checksum && checksum !== file.checksum) {
+          throw new Error(`migration ${file.key} was changed after it was applied to schema ${schema}; put the change in a new migration file`);
+        }
+        continue;
+      }
+      await client.query(file.sql);
+      await client.query('INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)', [file.key, file.checksum]);
+      applied.push(file.key);
     }
   });
   return applied;

@@ -6,7 +6,7 @@
  * surrogates in every text field, malformed %-escapes in paths, truncated compressed bodies.
  * Every answer must be a documented error, nothing may crash, and nothing of alice's may leak or change.
  */
-import { ErrorCode } from '@pneumatic/contracts';
+import { ClientFrame, clientFrameTypes, ErrorCode } from '@pneumatic/contracts';
 import { createTestContext, startTestStack, TestSocket, type TestContext, type TestStack } from '@pneumatic/testkit';
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
@@ -185,12 +185,15 @@ it('answers mutated HTTP bodies with documented errors and never another user’
   expect(problems).toEqual([]);
 });
 
+// Every frame type and field the contract knows, so a frame added there is fuzzed here without an edit.
+const frameFields = [...new Set(ClientFrame.options.flatMap((frame) => Object.keys(frame.shape)).filter((key) => key !== 'type'))];
+
 /** Client frames from the contract, fields swapped for hostile values, plus garbage text and bytes. */
 const hostileFrame: fc.Arbitrary<string | Buffer> = fc.oneof(
   fc
     .tuple(
-      fc.constantFrom('join', 'leave', 'message', 'edit', 'delete', 'reaction', 'typing', 'read', 'sync', 'get_online_users', 'ping', 'nope', '__proto__'),
-      fc.dictionary(fc.constantFrom('conversation_id', 'message_id', 'content', 'emoji', 'action', 'seq', 'after_seq', 'is_typing', 'ref', '__proto__', 'constructor'), hostileValue(), { maxKeys: 4 }),
+      fc.constantFrom(...clientFrameTypes, 'nope', '__proto__'),
+      fc.dictionary(fc.constantFrom(...frameFields, '__proto__', 'constructor'), hostileValue(), { maxKeys: 4 }),
     )
     .map(([type, fields]) => JSON.stringify({ type, conversation_id: aliceConversation, message_id: aliceMessage.id, content: 'x', seq: 1, after_seq: 0, ...fields })),
   fc.string({ maxLength: 100 }),

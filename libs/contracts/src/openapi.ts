@@ -114,6 +114,8 @@ export const httpRoutes: RouteSpec[] = [
   route({ method: 'get', path: '/docs', summary: 'Interactive API docs (Swagger UI)', tag: 'web', access: 'public', replies: { 200: { description: 'HTML', contentType: 'text/html' } } }),
   route({ method: 'get', path: '/redoc', summary: 'API reference', tag: 'web', access: 'public', replies: { 200: { description: 'HTML', contentType: 'text/html' } } }),
   route({ method: 'get', path: '/openapi.json', summary: 'This document', tag: 'web', access: 'public', replies: { 200: { description: 'OpenAPI 3.1', contentType: 'application/json' } } }),
+  route({ method: 'get', path: '/asyncapi.json', summary: 'The NATS subjects, commands and events', tag: 'web', access: 'public',
+    replies: { 200: { description: 'AsyncAPI 3.0', contentType: 'application/json' } } }),
 ];
 
 /** JSON Schema 2020-12 (OpenAPI 3.1's dialect) of a schema, as a request accepts it or a reply produces it. */

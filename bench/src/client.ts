@@ -48,12 +48,23 @@ export class ChatApi {
   }
 }
 
+/** What scenarios need of one client connection, whichever server it talks to (Pneumatic, or the anchor). */
+export interface ChatConnection {
+  readonly id: number;
+  onFrame: (frame: Frame, socket: ChatConnection) => void;
+  sendMessage(conversationId: string, content: string, messageId?: string): string;
+  readonly open: boolean;
+  close(): void;
+}
+
 let nextSocketId = 0;
+/** A number unique among this run's connections. */
+export const nextConnectionId = () => nextSocketId++;
 
 /** One client socket that counts what it receives; handlers are set by the scenario. */
-export class ChatSocket {
-  readonly id = nextSocketId++;
-  onFrame: (frame: Frame, socket: ChatSocket) => void = () => undefined;
+export class ChatSocket implements ChatConnection {
+  readonly id = nextConnectionId();
+  onFrame: (frame: Frame, socket: ChatConnection) => void = () => undefined;
 
   private constructor(private readonly ws: WebSocket) {
     ws.on('message', (data) => this.onFrame(JSON.parse(data.toString()) as Frame, this));

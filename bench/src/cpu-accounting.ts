@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 
 /** CPU seconds used so far and resident bytes now, per component of the system under test. */
 export type ComponentUsage = Map<string, { cpuSeconds: number; rssBytes: number; processes: number }>;
@@ -93,4 +94,9 @@ export function readUsage(scope: AccountingScope): ComponentUsage {
 /** CPU seconds each component used between two readings. */
 export function cpuBetween(before: ComponentUsage, after: ComponentUsage): Map<string, number> {
   return new Map([...after].map(([component, now]) => [component, Math.max(0, now.cpuSeconds - (before.get(component)?.cpuSeconds ?? 0))]));
+}
+
+/** Milliseconds of CPU the whole machine has spent busy (every core, every process) since boot. */
+export function machineBusyMs(): number {
+  return os.cpus().reduce((sum, cpu) => sum + cpu.times.user + cpu.times.nice + cpu.times.sys + cpu.times.irq, 0);
 }

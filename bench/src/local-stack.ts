@@ -23,13 +23,7 @@ export interface LocalStack {
  * other settings gets a `database` of its own.
  */
 export async function startLocalStack(basePort: number, settings: Record<string, string> = {}, database = 'pneumatic_bench'): Promise<LocalStack> {
-  const server = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const admin = new Client({ connectionString: server });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${database}`);
-  await admin.end();
-  const databaseUrl = server.replace(/\/[^/]*$/, `/${database}`);
+  const databaseUrl = await freshBenchDatabase(database);
   const prefix = `bench${process.pid}`;
   // Beside the gateways, away from a developer's own stack on the default 9101-9105.
   const adminBase = basePort + 101;
@@ -62,13 +56,7 @@ export async function startLocalStack(basePort: number, settings: Record<string,
   // scripts/stack.ts puts gateways on consecutive ports (STACK_GATEWAYS, default 2).
   const gatewayCount = Number(settings.STACK_GATEWAYS ?? process.env.STACK_GATEWAYS ?? 2);
   const gateways = Array.from({ length: gatewayCount }, (_, i) => `http://127.0.0.1:${basePort + i}`);
-  const deadline = Date.now() + 60_000;
-  for (const g of gateways) {
-    while ((await fetch(`${g}/ready`).then((r) => r.status, () => 0)) !== 200) {
-      if (Date.now() > deadline) throw new Error(`stack did not become ready at ${g}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
+  await untilReady(gateways, 60_000);
   return {
     gateways,
     databaseUrl,
@@ -85,4 +73,26 @@ export async function startLocalStack(basePort: number, settings: Record<string,
       await deleteEventStream(process.env.NATS_URL ?? 'nats://127.0.0.1:4222', prefix);
     },
   };
+}
+
+/** Drops and creates `database` on the bench's Postgres server (BENCH_POSTGRES_URL); its URL. */
+export async function freshBenchDatabase(database: string): Promise<string> {
+  const server = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const admin = new Client({ connectionString: server });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${database}`);
+  await admin.end();
+  return server.replace(/\/[^/]*$/, `/${database}`);
+}
+
+/** Waits until every base URL answers /ready 200. */
+export async function untilReady(urls: string[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const url of urls) {
+    while ((await fetch(`${url}/ready`).then((r) => r.status, () => 0)) !== 200) {
+      if (Date.now() > deadline) throw new Error(`nothing ready at ${url} within ${timeoutMs / 1000} s`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
 }

@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- [--stack | --url http://gw1,http://gw2] [--scenarios closed,bare,open,fanout,idle,history,overload,login-flood,kafka,capacity]
- *                   [--gateways 2] [--messages-replicas 1] [--calibration-rates 300,700] [--duration 10] [--warmup 3] [--rate 1000] [--idle-sockets 19500] [--history-messages 1000000]
+ *                   [--anchor] [--gateways 2] [--messages-replicas 1] [--calibration-rates 300,700] [--duration 10] [--warmup 3] [--rate 1000] [--idle-sockets 19500] [--history-messages 1000000]
  *                   [--database-url postgres://…] [--out bench-results]`
  */
 import { execSync } from 'node:child_process';
@@ -15,6 +15,8 @@ import { closedLoop } from './scenarios/closed-loop';
 import { fanout } from './scenarios/fanout';
 import { historyReads } from './scenarios/history';
 import { idleSockets } from './scenarios/idle';
+import { startAnchorStack } from './anchor/anchor-stack';
+import { anchorName, compareWithAnchor } from './anchor/comparison';
 import { capacity, type CapacityOptions } from './scenarios/capacity';
 import { kafkaExport } from './scenarios/kafka-export';
 import { loginFlood, loginFloodStackEnv } from './scenarios/login-flood';
@@ -37,6 +39,9 @@ const { values } = parseArgs({
     gateways: { type: 'string', default: '2' },
     'messages-replicas': { type: 'string', default: '1' },
     'calibration-rates': { type: 'string', default: '300,700' },
+    // Also run the closed, open (at --rate and 2,000/s), fan-out (100) and idle loads against a
+    // socket.io + Postgres server (bench/src/anchor) and print both columns with their ratios.
+    anchor: { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench-results' },
   },
 });
@@ -66,23 +71,25 @@ async function main(): Promise<void> {
     metrics: async (i) => (await fetch(`${gateways[i]}/metrics`)).text(),
   };
   const results: ScenarioResult[] = [];
-  const run = async (name: string, scenario: () => Promise<ScenarioResult>) => {
+  const run = async (name: string, scenario: () => Promise<ScenarioResult>, rename = (n: string) => n) => {
     if (!wanted.has(name)) return;
     try {
       const result = await scenario();
+      result.name = rename(result.name);
       results.push(result);
       announce(result);
     } catch (err) {
       console.error(`scenario ${name} failed:`, err);
-      results.push({ name, parameters: {}, figures: { error: String(err) }, checks: [{ what: 'ran', target: 'yes', actual: 'no', pass: false }] });
+      results.push({ name: rename(name), parameters: {}, figures: { error: String(err) }, checks: [{ what: 'ran', target: 'yes', actual: 'no', pass: false }] });
     }
   };
+  const openRates = values.anchor ? [Number(values.rate), 2000] : [Number(values.rate)];
   try {
     await run('closed', () => closedLoop(ctx));
     // The bare chain needs the Postgres and NATS of the machine it measures.
     if (databaseUrl) await run('bare', () => bareChain(ctx, databaseUrl));
     else if (wanted.has('bare')) console.error('bare needs --database-url (or --stack) for its Postgres; skipped');
-    await run('open', () => openLoop(ctx, Number(values.rate)));
+    for (const rate of openRates) await run('open', () => openLoop(ctx, rate));
     for (const size of [10, 100, 1000]) await run('fanout', () => fanout(ctx, size));
     await run('idle', () => idleSockets(ctx, Number(values['idle-sockets'])));
     if (databaseUrl) await run('history', () => historyReads(ctx, databaseUrl, Number(values['history-messages'])));
@@ -96,6 +103,22 @@ async function main(): Promise<void> {
   } finally {
     await stack?.stop();
     await kafka?.stop();
+  }
+  if (values.anchor) {
+    // The same load definitions against the server a team would write instead, after Pneumatic's stack has stopped.
+    const anchor = await startAnchorStack(Number(values['stack-port']));
+    const anchorCtx: ScenarioContext = { ...ctx, target: { gateways: anchor.urls, anchor: { secret: anchor.secret } }, metrics: async (i) => (await fetch(`${anchor.urls[i]}/metrics`)).text() };
+    try {
+      await run('closed', () => closedLoop(anchorCtx), anchorName);
+      for (const rate of openRates) await run('open', () => openLoop(anchorCtx, rate), anchorName);
+      await run('fanout', () => fanout(anchorCtx, 100), anchorName);
+      await run('idle', () => idleSockets(anchorCtx, Number(values['idle-sockets'])), anchorName);
+    } finally {
+      await anchor.stop();
+    }
+    const { table, result } = compareWithAnchor(results);
+    results.push(result);
+    console.log(`\n${table}\n`);
   }
   await run('login-flood', () => (values.url ? loginFlood(ctx) : onOwnStack('login_flood', loginFloodStackEnv, (target) => loginFlood({ ...ctx, target }))));
   const report: Run = {

@@ -1,15 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { ChatApi, ChatSocket, inBatches } from './client';
+import { populateAnchor, type AnchorAccess } from './anchor/anchor-client';
+import { ChatApi, ChatSocket, inBatches, type ChatConnection } from './client';
 
 export interface Target {
   /** Base URLs of the gateways (http://host:port); clients are spread over them. */
   gateways: string[];
+  /** Set when the target is the socket.io + Postgres comparison server (bench/src/anchor), not Pneumatic. */
+  anchor?: AnchorAccess;
 }
 
 export interface Member {
   userId: string;
   token: string;
-  socket: ChatSocket;
+  socket: ChatConnection;
 }
 
 export interface Room {
@@ -25,6 +28,7 @@ const runTag = randomBytes(3).toString('hex');
  * the gateways round-robin. Users are fresh per run so no earlier state skews a scenario.
  */
 export async function populate(target: Target, label: string, rooms: number, size: number): Promise<Room[]> {
+  if (target.anchor) return populateAnchor(target.gateways, target.anchor, rooms, size);
   const apis = target.gateways.map((g) => new ChatApi(g));
   const total = rooms * size;
   const accounts = await inBatches(Array.from({ length: total }, (_, i) => i), 16, (i) =>

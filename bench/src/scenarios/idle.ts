@@ -1,5 +1,6 @@
-import { ChatApi, ChatSocket, inBatches } from '../client';
-import { wsBase } from '../population';
+import { AnchorSocket, anchorTokens } from '../anchor/anchor-client';
+import { ChatApi, ChatSocket, inBatches, type ChatConnection } from '../client';
+import { wsBase, type Target } from '../population';
 import { progress, type ScenarioContext, type ScenarioResult } from '../scenario';
 import { round } from '../stats';
 
@@ -8,16 +9,13 @@ const residentBytes = (metrics: string) => Number(/^process_resident_memory_byte
 /** N idle sockets on one gateway; its resident memory growth divided by N. */
 export async function idleSockets(ctx: ScenarioContext, sockets: number): Promise<ScenarioResult> {
   const gateway = ctx.target.gateways[0]!;
-  const api = new ChatApi(gateway);
-  const owners = await inBatches(Array.from({ length: Math.min(100, sockets) }, (_, i) => i), 16, (i) =>
-    api.account(`idle${process.pid}x${i}`, 'bench-password-1'),
-  );
+  const connect = await idleConnector(ctx.target, Math.min(100, sockets));
   await new Promise((r) => setTimeout(r, 1000));
   const before = residentBytes(await ctx.metrics(0));
   let opened = 0;
   const done = progress('idle', () => `open ${opened}/${sockets}`);
   const open = await inBatches(Array.from({ length: sockets }, (_, i) => i), 200, async (i) => {
-    const socket = await ChatSocket.open(wsBase(gateway), owners[i % owners.length]!.token);
+    const socket = await connect(gateway, i);
     opened++;
     return socket;
   });
@@ -36,4 +34,15 @@ export async function idleSockets(ctx: ScenarioContext, sockets: number): Promis
       { what: 'sockets kept open', target: String(sockets), actual: String(stillOpen), pass: stillOpen === sockets },
     ],
   };
+}
+
+/** Opens the i-th idle socket as one of `owners` users, on Pneumatic or on the anchor. */
+async function idleConnector(target: Target, owners: number): Promise<(base: string, i: number) => Promise<ChatConnection>> {
+  if (target.anchor) {
+    const tokens = anchorTokens(target.anchor, owners);
+    return (base, i) => AnchorSocket.open(base, tokens[i % owners]!);
+  }
+  const api = new ChatApi(target.gateways[0]!);
+  const accounts = await inBatches(Array.from({ length: owners }, (_, i) => i), 16, (i) => api.account(`idle${process.pid}x${i}`, 'bench-password-1'));
+  return (base, i) => ChatSocket.open(wsBase(base), accounts[i % owners]!.token);
 }

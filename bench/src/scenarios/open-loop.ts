@@ -1,3 +1,4 @@
+import { machineBusyMs } from '../cpu-accounting';
 import { closeAll, populate, type Room } from '../population';
 import { latencyBoundsMs, noLossCheck, progress, type ScenarioContext, type ScenarioResult } from '../scenario';
 import { round } from '../stats';
@@ -36,12 +37,14 @@ export async function offerLoad(durationSeconds: number, rooms: Room[], ratePerS
 export async function openLoop(ctx: ScenarioContext, ratePerSecond = 1000, users = 20, groupSize = 2): Promise<ScenarioResult> {
   const rooms = await populate(ctx.target, 'o', users / groupSize, groupSize);
   const warmup = await offerLoad(ctx.warmupSeconds, rooms, ratePerSecond, 'open-loop warm-up');
+  const busyBefore = machineBusyMs();
   const { traffic, seconds } = await offerLoad(ctx.durationSeconds, rooms, ratePerSecond, 'open-loop');
+  const busyMs = machineBusyMs() - busyBefore;
   closeAll(rooms);
   const totals = traffic.ledger.totals();
   const latency = traffic.latency.summary();
   return {
-    name: 'open loop',
+    name: `open loop ${ratePerSecond}/s`,
     parameters: {
       offeredPerSecond: ratePerSecond,
       users,
@@ -50,7 +53,11 @@ export async function openLoop(ctx: ScenarioContext, ratePerSecond = 1000, users
       seconds: round(seconds, 1),
       warmupSeconds: ctx.warmupSeconds,
     },
-    figures: { acknowledgedPerSecond: round(totals.acknowledged / seconds, 0) },
+    figures: {
+      acknowledgedPerSecond: round(totals.acknowledged / seconds, 0),
+      // Everything on the machine, load generator and Postgres included: a quiet machine's figure.
+      machineCpuMsPerMessage: round(busyMs / Math.max(1, totals.acknowledged), 3),
+    },
     totals,
     latencyMs: latency,
     latencyHistogram: { boundsMs: latencyBoundsMs, counts: traffic.latency.histogram(latencyBoundsMs) },

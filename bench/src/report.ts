@@ -33,7 +33,7 @@ export function markdown(run: Run): string {
 }
 
 /** A bar chart per scenario of how many deliveries fell in each latency bucket. */
-export function latencyChart(run: Run): string {
+function latencyChart(run: Run): string {
   const charts = run.results.filter((r) => r.latencyHistogram);
   const width = 720;
   const rowHeight = 170;

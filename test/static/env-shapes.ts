@@ -13,7 +13,7 @@ export type ServiceName = (typeof serviceNames)[number];
 const root = path.resolve(__dirname, '..', '..');
 
 /** Read by telemetry, outside the zod shapes. */
-export const telemetryEnv = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_SERVICE_NAME'];
+const telemetryEnv = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_SERVICE_NAME'];
 
 export function envReadBy(service: ServiceName): string[] {
   const shapes = { ...(platform as Record<string, unknown>), ...configExports(service) };

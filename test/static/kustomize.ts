@@ -25,7 +25,7 @@ interface Kustomization {
 
 const supported = new Set(['apiVersion', 'kind', 'resources', 'namespace', 'labels', 'images', 'patches']);
 
-export function readManifests(file: string): Manifest[] {
+function readManifests(file: string): Manifest[] {
   return parseAllDocuments(readFileSync(file, 'utf8'))
     .map((doc) => {
       if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors[0]!.message}`);

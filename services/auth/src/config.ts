@@ -4,7 +4,7 @@ import { z } from 'zod';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
-export const authEnv = {
+const authEnv = {
   ...commonEnv,
   ...databaseEnv,
   // OWASP's floor for passwords without MFA; seed 000's 7-character examples need 6.

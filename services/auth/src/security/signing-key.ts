@@ -25,7 +25,7 @@ export interface SigningKey extends VerificationKey {
 const isP256 = (key: KeyObject) => key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
 
 /** A P-256 public key with a key id derived from it (RFC 7638 thumbprint). */
-export function verificationKeyFrom(publicKey: KeyObject, setting = 'AUTH_SIGNING_KEY'): VerificationKey {
+function verificationKeyFrom(publicKey: KeyObject, setting = 'AUTH_SIGNING_KEY'): VerificationKey {
   if (!isP256(publicKey)) throw new ConfigError(`${setting}: must be an EC P-256 key`);
   const { x, y } = publicKey.export({ format: 'jwk' });
   if (!x || !y) throw new ConfigError(`${setting}: public key has no coordinates`);

@@ -24,24 +24,24 @@ export type CreateConversation = {
   type: 'CreateConversation';
   data: { conversationId: string; actorId: string; title: string; memberIds: string[]; kind?: ConversationKind; now: Date };
 };
-export type AddMembers = { type: 'AddMembers'; data: { actorId: string; userIds: string[]; now: Date } };
-export type RemoveMember = { type: 'RemoveMember'; data: { actorId: string; userId: string; now: Date } };
-export type RenameConversation = { type: 'RenameConversation'; data: { actorId: string; title: string; now: Date } };
+type AddMembers = { type: 'AddMembers'; data: { actorId: string; userIds: string[]; now: Date } };
+type RemoveMember = { type: 'RemoveMember'; data: { actorId: string; userId: string; now: Date } };
+type RenameConversation = { type: 'RenameConversation'; data: { actorId: string; title: string; now: Date } };
 export type ConversationCommand = CreateConversation | AddMembers | RemoveMember | RenameConversation;
 
 export type ConversationCreated = NewEvent<
   'conversation.created',
   { conversationId: string; kind: ConversationKind; title: string; members: string[]; createdBy: string; createdAt: string }
 >;
-export type MembersAdded = NewEvent<
+type MembersAdded = NewEvent<
   'conversation.members_added',
   { conversationId: string; userIds: string[]; addedBy: string; addedAt: string }
 >;
-export type MemberRemoved = NewEvent<
+type MemberRemoved = NewEvent<
   'conversation.member_removed',
   { conversationId: string; userId: string; removedBy: string; removedAt: string }
 >;
-export type ConversationRenamed = NewEvent<
+type ConversationRenamed = NewEvent<
   'conversation.renamed',
   { conversationId: string; title: string; renamedBy: string; renamedAt: string }
 >;

@@ -43,7 +43,7 @@ export function summaryChangeOf(event: RelayedEvent): SummaryChange | null {
 }
 
 /** A change to the conversation's latest message, if `message` is it; returns the new value. */
-export function changeLastMessage(message: Message, change: SummaryChange): Message {
+function changeLastMessage(message: Message, change: SummaryChange): Message {
   if (change.kind === 'edited' && !message.deleted) return { ...message, content: change.content, edited_at: change.editedAt };
   if (change.kind === 'deleted') return { ...message, deleted: true, content: '' };
   if (change.kind !== 'reaction') return message;

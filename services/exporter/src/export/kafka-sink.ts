@@ -11,7 +11,7 @@ const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 };
 
 /** kafkajs's client settings from the environment; kafkajs logs go through pino. */
-export function kafkaClientConfig(config: ExporterConfig, logger: Logger): KafkaConfig {
+function kafkaClientConfig(config: ExporterConfig, logger: Logger): KafkaConfig {
   return {
     clientId: config.KAFKA_CLIENT_ID,
     brokers: config.KAFKA_BROKERS,

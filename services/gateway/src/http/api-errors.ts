@@ -3,7 +3,7 @@ import type { Logger } from '@pneumatic/platform';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
 
-export function sendError(res: Response, error: DomainError): void {
+function sendError(res: Response, error: DomainError): void {
   const status = httpStatusOf[error.code];
   res.locals.errorCode = error.code;
   if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');

@@ -55,7 +55,7 @@ export const loginKey = (username: unknown, ip: string): string | null =>
     : null;
 
 /** The key of the per-address login limit: failures with any names, so spraying names gains nothing. */
-export const loginAddressKey = (ip: string): string => `ratelimit:login-ip:${ip}`;
+const loginAddressKey = (ip: string): string => `ratelimit:login-ip:${ip}`;
 
 /** Fixed-window hit counts, shared by every gateway replica (Redis) or kept in this process (embedded mode). */
 export interface RateCounter {

@@ -4,7 +4,7 @@ import type { RequestHandler } from 'express';
 import { Counter } from 'prom-client';
 import type { AccessClaims } from '../auth/access-tokens';
 
-export const securityEventNames = [
+const securityEventNames = [
   'login_failed',
   'login_locked',
   'token_invalid',

@@ -84,13 +84,13 @@ export interface MarkRead extends ActorCommand {
 export type MessageCommand = SendMessage | EditMessage | DeleteMessage | ReactToMessage | MarkRead;
 
 export type MessageSent = NewEvent<'message.sent', { message: Message }>;
-export type MessageEdited = NewEvent<'message.edited', { messageId: string; content: string; editedAt: string; editedBy: string }>;
-export type MessageDeleted = NewEvent<'message.deleted', { messageId: string; deletedAt: string; deletedBy: string }>;
-export type MessageReacted = NewEvent<
+type MessageEdited = NewEvent<'message.edited', { messageId: string; content: string; editedAt: string; editedBy: string }>;
+type MessageDeleted = NewEvent<'message.deleted', { messageId: string; deletedAt: string; deletedBy: string }>;
+type MessageReacted = NewEvent<
   'message.reaction',
   { messageId: string; emoji: string; userId: string; action: 'add' | 'remove'; at: string }
 >;
-export type MessagesRead = NewEvent<'message.read', { userId: string; seq: number; readAt: string }>;
+type MessagesRead = NewEvent<'message.read', { userId: string; seq: number; readAt: string }>;
 export type MessageStreamEvent = MessageSent | MessageEdited | MessageDeleted | MessageReacted | MessagesRead;
 
 export function decide(command: MessageCommand, state: MessageStreamState): MessageStreamEvent[] {

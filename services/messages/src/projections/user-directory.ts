@@ -10,7 +10,7 @@ const backfillPageSize = 200;
  * Adds or refreshes one user. The registration time only ever fills in: a backfilled row (which
  * has none) and the user's event may arrive in either order and give the same row.
  */
-export async function upsertDirectoryUser(tx: Queryable, user: User, registeredAt: string | null): Promise<void> {
+async function upsertDirectoryUser(tx: Queryable, user: User, registeredAt: string | null): Promise<void> {
   await tx.query(
     `INSERT INTO user_directory AS d (user_id, username, full_name, registered_at) VALUES ($1, $2, $3, $4)
      ON CONFLICT (user_id) DO UPDATE

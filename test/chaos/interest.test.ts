@@ -12,7 +12,7 @@
 import { TestSocket, waitFor } from '@pneumatic/testkit';
 import type { ChatUser } from './harness/chat-client';
 import { createConversation, signUp } from './harness/chat-load';
-import { postMessage, sendAll, type HttpSend } from './harness/http-sends';
+import { postMessage, sendAll, type PlannedSend } from './harness/http-sends';
 import { counterByLabel } from './harness/metric-counter';
 import { PrivateInfrastructure } from './harness/private-infrastructure';
 import { StackUnderTest } from './harness/stack-under-test';
@@ -99,7 +99,7 @@ it('has each gateway receive from NATS only the messages of conversations its ow
   }, 30_000, 300);
 
   const before = await settledCounts();
-  const sends: HttpSend[] = (Object.entries(traffic) as [ConversationName, number][])
+  const sends: PlannedSend[] = (Object.entries(traffic) as [ConversationName, number][])
     .flatMap(([c, n]) => Array.from({ length: n }, (_, i) => ({ sender, conversationId: ids.get(c)!, messageId: `traffic.${c}.${i}`, content: `traffic ${c} #${i}` })))
     .sort(() => Math.random() - 0.5);
   const started = Date.now();

@@ -5,8 +5,10 @@
  * retryable answer or a lost connection, as API.md asks, so each lands exactly once.
  */
 import type { ChatUser } from './chat-client';
+import { closedLoop } from './closed-loop';
 
-export interface HttpSend {
+/** One message to send: by whom, where, with which client message_id. */
+export interface PlannedSend {
   sender: ChatUser;
   conversationId: string;
   messageId: string;
@@ -16,7 +18,7 @@ export interface HttpSend {
 const retryable = new Set([429, 503]);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function postMessage(api: string, { sender, conversationId, messageId, content }: HttpSend, deadlineMs = 30_000): Promise<void> {
+export async function postMessage(api: string, { sender, conversationId, messageId, content }: PlannedSend, deadlineMs = 30_000): Promise<void> {
   const deadline = Date.now() + deadlineMs;
   for (let attempt = 0; ; attempt++) {
     const res = await fetch(`${api}/conversations/${conversationId}/messages`, {
@@ -31,11 +33,7 @@ export async function postMessage(api: string, { sender, conversationId, message
   }
 }
 
-/** Sends everything with `concurrency` requests in flight (a closed loop, like the bench's), across `apis` in turn. */
-export async function sendAll(apis: string[], sends: HttpSend[], concurrency: number): Promise<void> {
-  let next = 0;
-  const worker = async (w: number) => {
-    while (next < sends.length) await postMessage(apis[w % apis.length]!, sends[next++]!);
-  };
-  await Promise.all(Array.from({ length: concurrency }, (_, w) => worker(w)));
+/** Sends everything with `concurrency` requests in flight, each worker on one of `apis`. */
+export function sendAll(apis: string[], sends: PlannedSend[], concurrency: number): Promise<void> {
+  return closedLoop(sends, concurrency, (send, w) => postMessage(apis[w % apis.length]!, send));
 }

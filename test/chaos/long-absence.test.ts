@@ -11,10 +11,11 @@
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { TestSocket, waitFor } from '@pneumatic/testkit';
+import { waitFor } from '@pneumatic/testkit';
 import { createConversation, signUp } from './harness/chat-load';
 import { readHistory } from './harness/delivery-check';
 import { sendOverBus, withChaosBus } from './harness/bus-sends';
+import { catchUp, type Arrival } from './harness/catching-up-client';
 import type { PlannedSend } from './harness/http-sends';
 import { LivePulse, percentile } from './harness/live-pulse';
 import { PrivateInfrastructure } from './harness/private-infrastructure';
@@ -36,8 +37,6 @@ const fillConcurrency = 64;
 /** A chat line of ordinary length, so pages weigh what real ones do (200 messages in ~100 KB). */
 const content = (i: number) => `backlog message ${i}: ${'lorem ipsum dolor sit amet '.repeat(6)}`;
 
-type Wire = { seq: number; id: string; conversation_id: string };
-
 let infra: PrivateInfrastructure;
 let stack: StackUnderTest;
 
@@ -51,35 +50,11 @@ afterAll(async () => {
   await infra?.stop();
 }, 60_000);
 
-/**
- * What a reconnecting client does: dial, then `sync` from `afterSeq` page by page until `has_more`
- * is false. Returns every message in the order it arrived, whether in a sync page or live.
- */
-async function reconnectAndCatchUp(wsUrl: string, token: string, conversationId: string, afterSeq: number) {
-  const socket = await TestSocket.open(`${wsUrl}/ws?token=${token}`);
-  const arrived: Wire[] = [];
-  let pages = 0;
-  let after = afterSeq;
-  for (let more = true; more; pages++) {
-    const from = socket.frames.length;
-    const ref = `catch-up-${pages}`;
-    socket.send({ type: 'sync', conversation_id: conversationId, after_seq: after, ref });
-    const reply = await socket.next((f) => f.ref === ref, 10_000, from);
-    if (reply.type !== 'sync') throw new Error(`sync answered ${JSON.stringify(reply)}`);
-    const messages = reply.messages as Wire[];
-    arrived.push(...messages);
-    more = reply.has_more === true && messages.length > 0;
-    after = messages.at(-1)?.seq ?? after;
-  }
-  const live = socket.frames.filter((f) => f.type === 'message' && (f.message as Wire).conversation_id === conversationId).length;
-  return { socket, arrived, pages, live };
-}
-
 /** One member back from the absence: how long the catch-up took and what arrived. */
 interface CatchUp {
   member: string;
   ms: number;
-  arrived: Wire[];
+  arrived: Arrival[];
   pages: number;
   live: number;
   loadAverage: number;
@@ -97,9 +72,7 @@ it('catches members up on 10,000 missed messages in order within 5 s each, witho
 
   // The members were here, then went away.
   for (const member of absent) {
-    const earlier = await reconnectAndCatchUp(wsNear, member.token, conversation.id, 0);
-    earlier.socket.close();
-    await earlier.socket.closed();
+    await (await catchUp(wsNear, member.token, conversation.id, 0)).close();
   }
 
   // The backlog goes straight to the messages service: setup, not what is measured.
@@ -125,9 +98,9 @@ it('catches members up on 10,000 missed messages in order within 5 s each, witho
       await new Promise((r) => setTimeout(r, quietMs));
       const dialledAt = performance.now();
       const loadAverage = os.loadavg()[0]!;
-      const caughtUp = await reconnectAndCatchUp(wsNear, member.token, conversation.id, 0);
+      const caughtUp = await catchUp(wsNear, member.token, conversation.id, 0);
       const caughtUpAt = performance.now();
-      caughtUp.socket.close();
+      await caughtUp.close();
       catchUps.push({ member: member.username, ms: caughtUpAt - dialledAt, ...caughtUp, loadAverage });
       // Deliveries of what was sent during the catch-up must come in too: wait out the slowest.
       await new Promise((r) => setTimeout(r, 1_000));

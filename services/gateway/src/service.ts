@@ -56,7 +56,8 @@ export async function startGatewayService(
   const verifier = new AccessTokenVerifier(bus, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }, sessions);
   const registry = new ConnectionRegistry();
   const directory = new MemberDirectory();
-  const fanout = new Fanout(bus, registry, directory, logger, config.WS_FOLLOW_PAGE_SIZE);
+  const gatewayMetrics = createGatewayMetrics(metrics);
+  const fanout = new Fanout(bus, registry, directory, logger, gatewayMetrics.realtimeReceived, config.WS_FOLLOW_PAGE_SIZE);
   fanout.start();
   onStop(() => fanout.stop());
   const presence = new PresenceReporter(bus, registry, config.GATEWAY_ID);
@@ -83,7 +84,7 @@ export async function startGatewayService(
     fanout,
     presence,
     logger,
-    metrics: createGatewayMetrics(metrics),
+    metrics: gatewayMetrics,
     allowedOrigins: config.ALLOWED_ORIGINS,
     trustedProxies,
     securityEvents,

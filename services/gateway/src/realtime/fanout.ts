@@ -16,6 +16,11 @@ import type { MemberDirectory } from '../domain/member-directory';
 
 const gapFillLimit = 200;
 
+/** Counts each realtime event heard from NATS, by type: what interest-based subscriptions let through. */
+export interface RealtimeReceipts {
+  inc(labels: { event: string }): void;
+}
+
 interface Followed {
   sub: Subscription;
   feed: ConversationFeed;
@@ -44,6 +49,7 @@ export class Fanout {
     private readonly registry: ConnectionRegistry,
     private readonly directory: MemberDirectory,
     private readonly logger: Logger,
+    private readonly received: RealtimeReceipts,
     /** Conversation ids per request when a user connects: ids only, whatever their summaries weigh. */
     private readonly followPageSize = 1000,
   ) {}
@@ -51,6 +57,7 @@ export class Fanout {
   /** Hears presence transitions for every local socket: one subscription per gateway. */
   start(): void {
     this.statusSub = this.bus.subscribe(presenceSubjects.status, UserStatusV1, (event) => {
+      this.received.inc({ event: event.type });
       const { user_id, status } = event.data;
       const audience = this.registry.statusAudience(user_id, (c) => this.directory.isMember(c, user_id));
       sendAll(audience, { type: 'user_status', user_id, status });
@@ -109,6 +116,7 @@ export class Fanout {
   }
 
   private onUserEvent(userId: string, event: UserEvent): void {
+    this.received.inc({ event: event.type });
     const { conversation } = event.data;
     if (event.type === 'conversation.created') {
       this.follow(conversation.id, userId);
@@ -124,6 +132,7 @@ export class Fanout {
   }
 
   private onConversationEvent(event: ConversationEvent): void {
+    this.received.inc({ event: event.type });
     switch (event.type) {
       case 'message.sent':
         return this.offer(event.data.message);

@@ -36,6 +36,12 @@ export function createGatewayMetrics({ registry }: Metrics) {
       help: 'Sockets closed (4008) because their send buffer passed WS_MAX_BUFFERED_BYTES',
       registers,
     }),
+    realtimeReceived: new Counter({
+      name: 'pneumatic_gateway_realtime_messages_received_total',
+      help: 'Realtime events this gateway received from NATS (conversation, user and presence subjects), by event type',
+      labelNames: ['event'] as const,
+      registers,
+    }),
     framesRejected: new Counter({
       name: 'pneumatic_websocket_frames_rejected_total',
       help: 'Client frames answered with an error, by code',

@@ -1,4 +1,4 @@
-import { OUTBOX_LIMIT, Realtime } from './realtime.js';
+import { OUTBOX_LIMIT, RETRYABLE, Realtime } from './realtime.js';
 import { SessionExpired, api, clearTokens, hasSession, keepSessionFresh, logOut } from './session.js';
 import { personLabel } from './people.js';
 import { el, messageEl, onlineDot } from './render.js';
@@ -9,6 +9,7 @@ const TYPING_RENEW_MS = 3_000;
 const TYPING_IDLE_MS = 4_000;
 const TYPING_SHOW_MS = 6_000; // the server ends typing after 5 s; this only covers a lost "stopped"
 const PRESENCE_POLL_MS = 30_000;
+const SYNC_RETRY_MS = 1_000; // after a sync page was refused as too fast or while the server is busy
 
 const $ = (id) => document.getElementById(id);
 const list = $('messages');
@@ -23,6 +24,7 @@ const state = {
   pending: new Map(), // client message_id -> local copy until the server echoes it
   failed: new Set(), // client message_ids the server refused
   hasOlder: false,
+  syncing: null, // {ref, conversation_id, afterSeq}: the sync page the active conversation waits for
   loadingOlder: false,
   readBy: new Map(), // conversation id -> Map(user id -> read seq)
   readSent: new Map(), // conversation id -> last seq we reported read
@@ -270,6 +272,7 @@ async function openConversation(id) {
   state.activeId = id;
   state.messages.clear();
   state.hasOlder = false;
+  state.syncing = null;
   for (const timer of state.typing.values()) clearTimeout(timer);
   state.typing.clear();
   renderTyping();
@@ -312,8 +315,17 @@ const messageView = (delivery) => ({
   remove: (m) => void attempt(() => removeMessage(m)),
 });
 
-const maxSeq = () => Math.max(0, ...[...state.messages.values()].map((m) => m.seq));
-const minSeq = () => Math.min(...[...state.messages.values()].map((m) => m.seq));
+// Loops, not Math.max(...spread): after a long absence there may be more messages than arguments allowed.
+const maxSeq = () => {
+  let max = 0;
+  for (const m of state.messages.values()) if (m.seq > max) max = m.seq;
+  return max;
+};
+const minSeq = () => {
+  let min = Infinity;
+  for (const m of state.messages.values()) if (m.seq < min) min = m.seq;
+  return min;
+};
 const atBottom = () => list.scrollHeight - list.scrollTop - list.clientHeight < 60;
 
 function renderAllMessages() {
@@ -336,21 +348,41 @@ function laterCopy(prev, next) {
 
 /** Puts one message of the active conversation on screen, in seq order, replacing any older copy. */
 function showMessage(incoming) {
-  const m = laterCopy(state.messages.get(incoming.id), incoming);
-  state.messages.set(m.id, m);
-  const stick = atBottom() || m.sender_id === state.me.id;
-  const node = messageEl(m, messageView('sent'));
-  if (m.sender_id === state.me.id) list.querySelector(`li[data-message-id="${CSS.escape(m.message_id)}"][data-id=""]`)?.remove();
-  const existing = list.querySelector(`li[data-id="${CSS.escape(m.id)}"]`);
-  if (existing) existing.replaceWith(node);
-  else {
-    // Unsent messages (no seq) stay last; everything else goes in seq order.
-    const before = [...list.children].reverse().find((li) => li.dataset.seq && Number(li.dataset.seq) < m.seq);
-    if (before) before.after(node);
-    else list.prepend(node);
+  const stick = atBottom() || incoming.sender_id === state.me.id;
+  placeMessage(incoming);
+  updateReceipts();
+  if (stick) list.scrollTop = list.scrollHeight;
+}
+
+/** A page of the active conversation's messages (a sync reply), drawn with one layout and one receipts pass. */
+function showPage(messages) {
+  const stick = atBottom();
+  for (const m of messages) {
+    noteMessage(m);
+    placeMessage(m);
   }
   updateReceipts();
   if (stick) list.scrollTop = list.scrollHeight;
+  renderConversations();
+}
+
+/**
+ * The list node of a message, in seq order, replacing an older copy of it. Only a message already
+ * known can have a node, and a new one almost always goes last, so a page of thousands stays linear.
+ */
+function placeMessage(incoming) {
+  const known = state.messages.get(incoming.id);
+  const m = laterCopy(known, incoming);
+  state.messages.set(m.id, m);
+  const node = messageEl(m, messageView('sent'));
+  if (m.sender_id === state.me.id) list.querySelector(`li[data-message-id="${CSS.escape(m.message_id)}"][data-id=""]`)?.remove();
+  const existing = known && list.querySelector(`li[data-id="${CSS.escape(m.id)}"]`);
+  if (existing) return existing.replaceWith(node);
+  // Unsent messages (no seq) stay last; everything else goes in seq order.
+  let before = list.lastElementChild;
+  while (before && !(before.dataset.seq && Number(before.dataset.seq) < m.seq)) before = before.previousElementSibling;
+  if (before) before.after(node);
+  else list.prepend(node);
 }
 
 /** "Sent" / "Seen" under your latest message, from the read receipts of the others. */
@@ -495,22 +527,47 @@ function showTyping({ user_id, is_typing }) {
 
 // ---------------------------------------------------------------- server frames
 
+/** What a delivered message changes besides the list: our pending copy, the conversation's last message. */
+function noteMessage(m) {
+  if (m.sender_id === state.me.id) {
+    state.pending.delete(m.message_id);
+    state.failed.delete(m.message_id);
+  }
+  const c = state.conversations.get(m.conversation_id);
+  if (c && m.seq > c.last_seq) {
+    c.last_seq = m.seq;
+    c.last_message = m;
+  }
+  return c;
+}
+
+/**
+ * Asks for the active conversation's messages after `afterSeq`. One chain of pages at a time: it
+ * runs to the newest message, so a gap seen meanwhile is already covered.
+ */
+function requestSync(afterSeq) {
+  const conversation_id = state.activeId;
+  if (!conversation_id) return;
+  const ask = { ref: `sync-${uuid()}`, conversation_id, afterSeq };
+  state.syncing = realtime.send({ type: 'sync', conversation_id, after_seq: afterSeq, ref: ask.ref }) ? ask : null;
+}
+
+/** A sync page refused as too fast or while the server is busy is asked for again shortly; any other refusal ends the chain. */
+function syncRefused(code) {
+  const asked = state.syncing;
+  state.syncing = null;
+  if (!RETRYABLE.has(code)) return;
+  setTimeout(() => state.activeId === asked.conversation_id && !state.syncing && requestSync(asked.afterSeq), SYNC_RETRY_MS);
+}
+
 const frameHandlers = {
   message({ message: m }) {
-    if (m.sender_id === state.me.id) {
-      state.pending.delete(m.message_id);
-      state.failed.delete(m.message_id);
-    }
-    const c = state.conversations.get(m.conversation_id);
+    const c = noteMessage(m);
     if (!c) return reloadConversationsSoon();
-    if (m.seq > c.last_seq) {
-      c.last_seq = m.seq;
-      c.last_message = m;
-    }
     if (m.conversation_id === state.activeId) {
       const known = maxSeq();
       // A gap means frames were lost (e.g. across a reconnect): ask for everything after what we have.
-      if (known > 0 && m.seq > known + 1) realtime.send({ type: 'sync', conversation_id: m.conversation_id, after_seq: known });
+      if (known > 0 && m.seq > known + 1 && !state.syncing) requestSync(known);
       if (state.typing.has(m.sender_id)) showTyping({ user_id: m.sender_id, is_typing: false });
       showMessage(m);
       markRead();
@@ -575,14 +632,18 @@ const frameHandlers = {
     }
     renderPresence();
   },
-  sync({ conversation_id, messages, has_more }) {
-    if (conversation_id !== state.activeId) return;
-    for (const m of messages) frameHandlers.message({ message: m });
-    if (has_more && messages.length) {
-      realtime.send({ type: 'sync', conversation_id, after_seq: messages[messages.length - 1].seq });
-    }
+  sync({ conversation_id, messages, has_more, ref }) {
+    if (conversation_id !== state.activeId || ref !== state.syncing?.ref) return;
+    const last = messages.at(-1);
+    // The next page is asked for before this one is drawn, so the server and the page work at once.
+    if (has_more && last) requestSync(last.seq);
+    else state.syncing = null;
+    showPage(messages);
+    // Read once caught up: a read frame per page would spend the frame budget the next pages need.
+    if (!state.syncing) markRead();
   },
   error({ code, reason, ref }) {
+    if (ref !== undefined && ref === state.syncing?.ref) return syncRefused(code);
     // Frames this gateway does not serve yet are optional extras; everything else is worth showing.
     if (code !== 'unknown_type' && !state.pending.has(ref)) notify(reason);
   },
@@ -626,7 +687,7 @@ realtime.addEventListener('open', () => {
     return;
   }
   // Back after a drop: catch up on the open conversation and refresh the rest.
-  if (state.activeId) realtime.send({ type: 'sync', conversation_id: state.activeId, after_seq: maxSeq() });
+  if (state.activeId) requestSync(maxSeq());
   void attempt(loadConversations);
   void attempt(loadUsers);
 });

@@ -6,7 +6,7 @@ const PING_EVERY_MS = 25_000;
 const PONG_WITHIN_MS = 10_000;
 // Messages typed offline wait here; past the bound the composer refuses more instead of growing forever.
 export const OUTBOX_LIMIT = 100;
-const RETRYABLE = new Set(['overloaded', 'unavailable', 'rate_limited']);
+export const RETRYABLE = new Set(['overloaded', 'unavailable', 'rate_limited']);
 const POLICY_VIOLATION = 1008;
 // The server closes a socket when its token expires; this long before, the socket is renewed.
 const RENEW_BEFORE_EXPIRY_MS = 30_000;

@@ -11,6 +11,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { promisify } from 'node:util';
+import { NftShell } from './nft-shell';
 
 const run = promisify(execFile);
 const prefix = 'pn-flaky-';
@@ -26,6 +27,12 @@ async function ensureNft(): Promise<void> {
     await install().catch(async () => (await run('apt-get', ['update', '-qq']), install()));
   }
 }
+
+const directions = ['out', 'in'] as const;
+const counterKinds = ['seen', 'blackholed', 'lost'] as const;
+type Direction = (typeof directions)[number];
+/** Packets the namespace sent (`out`) and received (`in`) on the veth, and what the rules dropped of them. */
+export type LinkCounters = Record<Direction, Record<(typeof counterKinds)[number], number>>;
 
 export interface FlakyLinkOptions {
   /** Groups of clients, each with its own address. */
@@ -63,6 +70,7 @@ function removeNamespace(namespace: string, hostVeth: string): void {
 
 export class FlakyLink {
   private readonly onExit = () => this.destroy();
+  private shell: NftShell | undefined;
 
   private constructor(
     readonly namespace: string,
@@ -111,15 +119,24 @@ export class FlakyLink {
 
   /** Drops every packet to and from the group's address, from now until `restore`. */
   async blackhole(group: number): Promise<void> {
-    await this.nft('add', group);
+    await this.changeSet('add', group);
   }
 
   async restore(group: number): Promise<void> {
-    await this.nft('delete', group);
+    await this.changeSet('delete', group);
+  }
+
+  async counters(): Promise<LinkCounters> {
+    const { stdout } = await run('ip', ['netns', 'exec', this.namespace, nft, '-j', 'list', 'counters', 'table', 'inet', 'flaky']);
+    const listed = (JSON.parse(stdout) as { nftables: { counter?: { name: string; packets: number } }[] }).nftables.flatMap((o) => (o.counter ? [o.counter] : []));
+    const packets = (name: string) => listed.find((c) => c.name === name)?.packets ?? 0;
+    const of = (d: Direction) => ({ seen: packets(`${d}_seen`), blackholed: packets(`${d}_blackholed`), lost: packets(`${d}_lost`) });
+    return { out: of('out'), in: of('in') };
   }
 
   destroy(): void {
     process.removeListener('exit', this.onExit);
+    this.shell?.stop();
     removeNamespace(this.namespace, this.hostVeth);
   }
 
@@ -136,20 +153,35 @@ export class FlakyLink {
     await ns('ip', 'addr', 'add', `10.${this.subnet}.0.2/16`, 'dev', inside);
     for (let g = 0; g < this.groups; g++) await ns('ip', 'addr', 'add', `${this.groupAddress(g)}/16`, 'dev', inside);
     await ns('ip', 'link', 'set', inside, 'up');
-    // numgen draws per packet: `< lossPercent * 10` of 1000 is the loss share.
-    const drop = `numgen random mod 1000 < ${Math.round(lossPercent * 10)} drop`;
+    // numgen draws per packet: `< lossPercent * 10` of 1000 is the loss share. Named counters count
+    // what each direction carried and dropped, so the suite can report the loss it really got.
+    const chain = (direction: Direction, hook: string, device: string, address: string) => `
+      chain ${hook} {
+        type filter hook ${hook} priority 0;
+        ${device} "${inside}" counter name ${direction}_seen;
+        ${device} "${inside}" ${address} @blackholed counter name ${direction}_blackholed drop;
+        ${device} "${inside}" numgen random mod 1000 < ${Math.round(lossPercent * 10)} counter name ${direction}_lost drop;
+      }`;
+    const counters = directions.flatMap((d) => counterKinds.map((k) => `counter ${d}_${k} {}`)).join('\n');
     const ruleset = `table inet flaky {
       set blackholed { type ipv4_addr; }
-      chain output { type filter hook output priority 0; oifname "${inside}" ip saddr @blackholed drop; oifname "${inside}" ${drop}; }
-      chain input { type filter hook input priority 0; iifname "${inside}" ip daddr @blackholed drop; iifname "${inside}" ${drop}; }
+      ${counters}
+      ${chain('out', 'output', 'oifname', 'ip saddr')}
+      ${chain('in', 'input', 'iifname', 'ip daddr')}
     }`;
     await new Promise<void>((resolve, reject) => {
       const child = execFile('ip', ['netns', 'exec', this.namespace, nft, '-f', '-'], (err) => (err ? reject(err) : resolve()));
       child.stdin!.end(ruleset);
     });
+    this.shell = new NftShell(this.namespace, nft);
   }
 
-  private async nft(verb: 'add' | 'delete', group: number): Promise<void> {
-    await run('ip', ['netns', 'exec', this.namespace, nft, verb, 'element', 'inet', 'flaky', 'blackholed', `{ ${this.groupAddress(group)} }`]);
+  private async changeSet(verb: 'add' | 'delete', group: number): Promise<void> {
+    const address = this.groupAddress(group);
+    const listing = await this.shell!.change(`${verb} element inet flaky blackholed { ${address} }`, 'inet flaky blackholed');
+    // The listing shows whether nft took the change (an error would leave the set as it was).
+    if (new RegExp(`[ {,]${address.replaceAll('.', '\\.')}[ ,}]`).test(listing) !== (verb === 'add')) {
+      throw new Error(`nft did not ${verb} ${address}: ${listing}`);
+    }
   }
 }

@@ -46,6 +46,8 @@ export interface ClientState {
 
 export type Report = { type: 'ready' } | { type: 'stopped' } | { type: 'state'; clients: ClientState[] } | { type: 'failed'; error: string };
 
+/** Every client must be connected this long after the start. */
+const connectBoundMs = 60_000;
 const report = (r: Report) => process.stdout.write(`${JSON.stringify(r)}\n`);
 const jittered = (ms: number) => ms * (0.5 + Math.random());
 
@@ -69,8 +71,12 @@ class ClientsRun {
           socket: { localAddress: c.localAddress, createConnection: plan.racing && (racingConnect(plan.racing) as never) },
         }),
     );
-    const connected = await Promise.all(clients.map((c) => c.connect()));
-    if (!connected.every(Boolean)) throw new Error(`${connected.filter((ok) => !ok).length} clients could not connect`);
+    await Promise.all(clients.map((c) => c.connect()));
+    // A thousand clients dialling at once through loss can take a while; each keeps retrying.
+    const deadline = Date.now() + connectBoundMs;
+    while (clients.some((c) => !c.connected) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    const offline = clients.filter((c) => !c.connected).length;
+    if (offline > 0) throw new Error(`${offline} clients could not connect within ${connectBoundMs / 1000} s`);
     const run = new ClientsRun(plan, clients);
     for (const client of clients) run.drive(client);
     return run;

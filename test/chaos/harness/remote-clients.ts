@@ -65,7 +65,12 @@ export class RemoteClients {
     const [command, ...args] = [...prefix, process.execPath, script];
     const child = spawn(command!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const clients = new RemoteClients(child, plan);
-    await clients.request({ type: 'start', plan }, 'ready');
+    try {
+      await clients.request({ type: 'start', plan }, 'ready');
+    } catch (err) {
+      child.kill('SIGKILL');
+      throw err;
+    }
     return clients;
   }
 

@@ -53,6 +53,12 @@ export interface ClientOptions {
    * it keeps a healthy socket talking.
    */
   silenceMs?: number;
+  /**
+   * After a reconnect, hold sends until `sync` has caught every conversation up, as a client that
+   * shows what it missed before it flushes its outbox: a group of clients back from an outage then
+   * does not bury its catch-up under its own backlog of sends.
+   */
+  sendAfterCatchUp?: boolean;
 }
 
 /** One socket session: when it opened, when `sync` had caught every conversation up, how it ended. */
@@ -119,6 +125,11 @@ export class ChatClient {
     return this.open;
   }
 
+  private get mayTransmit(): boolean {
+    const session = this.sessionLog[this.sessionLog.length - 1];
+    return this.open && (!this.options.sendAfterCatchUp || session?.caughtUpAt !== undefined);
+  }
+
   /** How many messages of the conversation are shown, in order from seq 1. */
   shownCount(conversationId: string): number {
     return this.shown.get(conversationId)!.length;
@@ -143,7 +154,7 @@ export class ChatClient {
     this.sends.push(record);
     const deadline = Date.now() + this.options.sendDeadlineMs;
     for (let attempt = 1; Date.now() < deadline; attempt++) {
-      if (!(await this.until(() => this.open || this.acked.has(messageId), deadline - Date.now()))) break;
+      if (!(await this.until(() => this.mayTransmit || this.acked.has(messageId), deadline - Date.now()))) break;
       if (this.acked.has(messageId)) break;
       const ws = this.ws!;
       const ref = `${messageId}#${attempt}`;
@@ -191,7 +202,9 @@ export class ChatClient {
       this.wake();
       this.watchSilence(ws);
       void Promise.all(this.conversations.map((c) => this.syncConversation(c, ws))).then(() => {
-        if (this.ws === ws) session.caughtUpAt = Date.now();
+        if (this.ws !== ws) return;
+        session.caughtUpAt = Date.now();
+        this.wake();
       });
     });
     ws.on('message', (data) => this.receive(JSON.parse(data.toString()) as Frame));

@@ -6,6 +6,7 @@
  * client to the stored counts; `state`, with everything the delivery check and the replay figures
  * need). Closing stdin closes the clients and ends the process.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import readline from 'node:readline';
 import { ChatClient, type ChatUser, type SendRecord, type SessionRecord } from './chat-client';
 import { racingConnect, type RacingOptions } from './racing-connect';
@@ -29,6 +30,7 @@ export interface RunPlan {
   /** Clean cuts: each client cuts its own socket about every `everyMs` (± 50 %) for `offlineMs`. */
   cuts?: { everyMs: number; offlineMs: number };
   silenceMs?: number;
+  sendAfterCatchUp?: boolean;
   racing?: RacingOptions;
 }
 
@@ -44,7 +46,13 @@ export interface ClientState {
   sessions: SessionRecord[];
 }
 
-export type Report = { type: 'ready' } | { type: 'stopped' } | { type: 'state'; clients: ClientState[] } | { type: 'failed'; error: string };
+/** The clients' event loop: its lag delays every timer (pings, silence checks, dials). */
+export interface LoopLag {
+  p99Ms: number;
+  maxMs: number;
+}
+
+export type Report = { type: 'ready' } | { type: 'stopped' } | { type: 'state'; clients: ClientState[]; lag: LoopLag } | { type: 'failed'; error: string };
 
 /** Every client must be connected this long after the start. */
 const connectBoundMs = 60_000;
@@ -68,6 +76,7 @@ class ClientsRun {
           replyTimeoutMs: 20_000,
           sendDeadlineMs: 120_000,
           silenceMs: plan.silenceMs,
+          sendAfterCatchUp: plan.sendAfterCatchUp,
           socket: { localAddress: c.localAddress, createConnection: plan.racing && (racingConnect(plan.racing) as never) },
         }),
     );
@@ -133,6 +142,8 @@ class ClientsRun {
 
 async function main(): Promise<void> {
   let run: ClientsRun | undefined;
+  const lag = monitorEventLoopDelay({ resolution: 20 });
+  lag.enable();
   const lines = readline.createInterface({ input: process.stdin });
   for await (const line of lines) {
     const command = JSON.parse(line) as Command;
@@ -144,7 +155,8 @@ async function main(): Promise<void> {
         await run!.stop();
         report({ type: 'stopped' });
       } else {
-        report({ type: 'state', clients: await run!.catchUp(new Map(command.expected), command.timeoutMs) });
+        const clients = await run!.catchUp(new Map(command.expected), command.timeoutMs);
+        report({ type: 'state', clients, lag: { p99Ms: lag.percentile(99) / 1e6, maxMs: lag.max / 1e6 } });
       }
     } catch (err) {
       report({ type: 'failed', error: String((err as Error).stack ?? err) });

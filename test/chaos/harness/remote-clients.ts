@@ -8,7 +8,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import type { ChatUser, SendRecord, SessionRecord } from './chat-client';
 import type { CheckedClient } from './delivery-check';
-import type { ClientPlan, ClientState, Command, Report, RunPlan } from './flaky-clients';
+import type { ClientPlan, ClientState, Command, LoopLag, Report, RunPlan } from './flaky-clients';
 
 /** tsc -b compiles test/ here (test/tsconfig.json); `npm run test:chaos` builds first. */
 const script = path.resolve(__dirname, '..', '..', '..', 'node_modules', '.cache', 'test-dist', 'chaos', 'harness', 'flaky-clients.js');
@@ -43,6 +43,8 @@ export class RemoteClients {
   readonly clients: RemoteClient[];
   /** The process's stderr, for a failure message. */
   readonly tail: string[] = [];
+  /** The clients' event-loop lag over the run, known after the delivery check's catch-up. */
+  lag: LoopLag | undefined;
   private readonly reports: Report[] = [];
   private waiter: (() => void) | undefined;
   private caughtUp: { expected: Map<string, number>; states: Promise<Map<string, ClientState>> } | undefined;
@@ -81,9 +83,10 @@ export class RemoteClients {
 
   catchUpAll(expected: Map<string, number>, timeoutMs: number): Promise<Map<string, ClientState>> {
     if (this.caughtUp?.expected !== expected) {
-      const states = this.request({ type: 'catch-up', expected: [...expected], timeoutMs }, 'state').then(
-        (r) => new Map(r.clients.map((c) => [c.label, c])),
-      );
+      const states = this.request({ type: 'catch-up', expected: [...expected], timeoutMs }, 'state').then((r) => {
+        this.lag = r.lag;
+        return new Map(r.clients.map((c) => [c.label, c]));
+      });
       this.caughtUp = { expected, states };
     }
     return this.caughtUp.states;

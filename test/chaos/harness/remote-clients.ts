@@ -25,7 +25,7 @@ export class RemoteClient implements CheckedClient {
 
   constructor(
     plan: ClientPlan,
-    private readonly process: RemoteClients,
+    private readonly owner: RemoteClients,
   ) {
     this.label = plan.label;
     this.user = plan.user;
@@ -33,7 +33,7 @@ export class RemoteClient implements CheckedClient {
   }
 
   async catchUp(expected: Map<string, number>, timeoutMs: number): Promise<boolean> {
-    const state = (await this.process.catchUpAll(expected, timeoutMs)).get(this.label)!;
+    const state = (await this.owner.catchUpAll(expected, timeoutMs)).get(this.label)!;
     Object.assign(this, { sends: state.sends, shown: new Map(state.shown), violations: state.violations, sessionLog: state.sessions, stats: state.stats });
     return state.caughtUp;
   }

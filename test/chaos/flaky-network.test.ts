@@ -196,8 +196,9 @@ async function badNetworkRun(): Promise<{ blackholes: Blackhole[]; killedAt: num
 }
 
 /**
- * How long after each long blackhole began the gateway closed each socket that was open into it
- * (seen at the relay: the gateway's side closed first). Sockets of gateway-1 are left out when it
+ * How long after each long blackhole began the gateway closed each WebSocket that was open into it
+ * (seen at the relay: upgraded before, and the gateway's side closed first; a connection still in
+ * its HTTP upgrade is not pinged, the HTTP server's timeouts govern it). Sockets of gateway-1 are left out when it
  * was killed within the bound, since then the kill closed them.
  */
 function serverDetection(blackholes: Blackhole[], killedAt: number): { detected: number[]; missed: string[] } {
@@ -206,7 +207,7 @@ function serverDetection(blackholes: Blackhole[], killedAt: number): { detected:
   for (const b of blackholes.filter((b) => b.to - b.from >= longBlackholeMs)) {
     const killedInside = killedAt >= b.from && killedAt <= b.from + serverDetectionBoundMs;
     const openInto = relay!.connections.filter(
-      (c) => link!.groupOf(c.clientAddress) === b.group && c.openedAt < b.from && !((c.closedByClientAt ?? c.closedByGatewayAt ?? Infinity) < b.from),
+      (c) => link!.groupOf(c.clientAddress) === b.group && (c.upgradedAt ?? Infinity) < b.from && !((c.closedByClientAt ?? c.closedByGatewayAt ?? Infinity) < b.from),
     );
     for (const c of openInto.filter((c) => !(killedInside && c.gateway === 0))) {
       const ms = (c.closedByGatewayAt ?? Infinity) - b.from;

@@ -21,6 +21,8 @@ export interface RelayedConnection {
   clientAddress: string;
   gateway: number;
   openedAt: number;
+  /** When the gateway answered the upgrade (101): from then on it is a WebSocket the gateway pings. */
+  upgradedAt?: number;
   /** When the gateway's side closed, if it closed first. */
   closedByGatewayAt?: number;
   /** When the client's side closed, if it closed first. */
@@ -107,7 +109,10 @@ export class DelayRelay {
       socket.on('error', () => undefined); // 'close' follows
     }
     client.on('data', (chunk) => upstream.write(chunk));
-    upstream.on('data', (chunk) => toClient.push(chunk));
+    upstream.on('data', (chunk: Buffer) => {
+      if (record.upgradedAt === undefined && chunk.subarray(0, 12).toString() === 'HTTP/1.1 101') record.upgradedAt = Date.now();
+      toClient.push(chunk);
+    });
     // A close travels the same way as data: the gateway's after its last bytes, the client's at once.
     upstream.on('close', () => {
       this.sockets.delete(upstream);

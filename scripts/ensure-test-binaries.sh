@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Debian binaries the end-to-end tests drive: Chromium for the web UI (test/e2e/web-ui.test.ts) and
-# nginx running the repo's config (test/e2e/nginx-proxy.test.ts). Installs each when missing (as
-# root), unless CHROMIUM_PATH / NGINX_PATH points at another build.
+# Debian binaries the end-to-end tests drive: Chromium for the web UI (test/e2e/web-ui.test.ts),
+# nginx running the repo's config (test/e2e/nginx-proxy.test.ts) and nft for the flaky-network
+# chaos suite's packet loss and blackholes (test/chaos/flaky-network.test.ts, which also installs it
+# itself). Installs each when missing (as root), unless CHROMIUM_PATH / NGINX_PATH / NFT_PATH points
+# at another build.
 set -euo pipefail
 
 ensure() { # <override variable> <binary> <Debian package>
@@ -15,3 +17,4 @@ ensure() { # <override variable> <binary> <Debian package>
 
 ensure CHROMIUM_PATH /usr/bin/chromium chromium
 ensure NGINX_PATH /usr/sbin/nginx nginx
+ensure NFT_PATH /usr/sbin/nft nftables

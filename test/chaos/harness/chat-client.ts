@@ -45,6 +45,29 @@ export interface SendRecord {
 export interface ClientOptions {
   replyTimeoutMs: number;
   sendDeadlineMs: number;
+  /** Passed to every `new WebSocket` (e.g. `localAddress`, `createConnection`). */
+  socket?: WebSocket.ClientOptions;
+  /**
+   * Gives up on a socket that heard nothing (no frame, ping or pong) for this long, as a client on
+   * a flaky network must: a blackholed socket never closes by itself. An app `ping` every quarter of
+   * it keeps a healthy socket talking.
+   */
+  silenceMs?: number;
+  /**
+   * After a reconnect, hold sends until `sync` has caught every conversation up, as a client that
+   * shows what it missed before it flushes its outbox: a group of clients back from an outage then
+   * does not bury its catch-up under its own backlog of sends.
+   */
+  sendAfterCatchUp?: boolean;
+}
+
+/** One socket session: when it opened, when `sync` had caught every conversation up, how it ended. */
+export interface SessionRecord {
+  openedAt: number;
+  caughtUpAt?: number;
+  closedAt?: number;
+  /** `silence`: heard nothing for `silenceMs`; `cut`: the client cut it on purpose; `peer`: the server or the network closed it. */
+  closedBy?: 'silence' | 'cut' | 'peer';
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -57,12 +80,16 @@ export class ChatClient {
   readonly sends: SendRecord[] = [];
   readonly stats = { sessions: 0, duplicateFrames: 0, seqConflicts: 0, liveOutOfOrder: 0, liveGaps: 0 };
   readonly violations: string[] = [];
+  readonly sessionLog: SessionRecord[] = [];
 
   private ws: WebSocket | undefined;
   private open = false;
   private stopped = false;
   private gateway: number;
   private backoffMs = 200;
+  /** After a `cut`, the client stays offline until then. */
+  private awayUntil = 0;
+  private heardAt = 0;
   private readonly held = new Map<string, Map<number, string>>();
   private readonly acked = new Set<string>();
   private readonly errors = new Map<string, string>();
@@ -98,9 +125,21 @@ export class ChatClient {
     return this.open;
   }
 
+  private get mayTransmit(): boolean {
+    const session = this.sessionLog[this.sessionLog.length - 1];
+    return this.open && (!this.options.sendAfterCatchUp || session?.caughtUpAt !== undefined);
+  }
+
   /** How many messages of the conversation are shown, in order from seq 1. */
   shownCount(conversationId: string): number {
     return this.shown.get(conversationId)!.length;
+  }
+
+  /** Cuts its own socket (a clean TCP close) and stays offline for `offlineMs` before reconnecting. */
+  cut(offlineMs: number): void {
+    if (!this.ws || !this.open) return;
+    this.awayUntil = Date.now() + offlineMs;
+    this.abandon(this.ws, 'cut');
   }
 
   close(): void {
@@ -115,11 +154,16 @@ export class ChatClient {
     this.sends.push(record);
     const deadline = Date.now() + this.options.sendDeadlineMs;
     for (let attempt = 1; Date.now() < deadline; attempt++) {
-      if (!(await this.until(() => this.open || this.acked.has(messageId), deadline - Date.now()))) break;
+      if (!(await this.until(() => this.mayTransmit || this.acked.has(messageId), deadline - Date.now()))) break;
       if (this.acked.has(messageId)) break;
       const ws = this.ws!;
       const ref = `${messageId}#${attempt}`;
-      if (!this.transmit(ws, { type: 'message', message_id: messageId, conversation_id: conversationId, content, ref })) continue;
+      if (!this.transmit(ws, { type: 'message', message_id: messageId, conversation_id: conversationId, content, ref })) {
+        // The socket is closing but 'close' has not come yet: wait for it (retrying at once would
+        // spin on microtasks and starve the very event loop that delivers 'close').
+        await this.until(() => this.ws !== ws, this.options.replyTimeoutMs);
+        continue;
+      }
       await this.until(() => this.acked.has(messageId) || this.errors.has(ref) || this.ws !== ws, this.options.replyTimeoutMs);
       const outcome = this.acked.has(messageId) ? 'ack' : (this.errors.get(ref) ?? (this.ws !== ws ? 'closed' : 'timeout'));
       this.errors.delete(ref);
@@ -146,30 +190,66 @@ export class ChatClient {
   private dial(): void {
     if (this.stopped) return;
     const url = this.urls[this.gateway % this.urls.length]!;
-    const ws = new WebSocket(`${url}/ws?token=${this.user.token}`);
+    const ws = new WebSocket(`${url}/ws?token=${this.user.token}`, this.options.socket);
     this.ws = ws;
     ws.on('open', () => {
       this.open = true;
       this.backoffMs = 200;
       this.stats.sessions++;
       this.liveLast = new Map();
+      const session: SessionRecord = { openedAt: Date.now() };
+      this.sessionLog.push(session);
       this.wake();
-      for (const c of this.conversations) void this.syncConversation(c, ws);
+      this.watchSilence(ws);
+      void Promise.all(this.conversations.map((c) => this.syncConversation(c, ws))).then(() => {
+        if (this.ws !== ws) return;
+        session.caughtUpAt = Date.now();
+        this.wake();
+      });
     });
     ws.on('message', (data) => this.receive(JSON.parse(data.toString()) as Frame));
+    for (const event of ['message', 'ping', 'pong'] as const) ws.on(event, () => (this.heardAt = Date.now()));
     ws.on('error', () => undefined); // 'close' follows
     ws.on('close', () => {
       if (this.ws !== ws) return;
+      if (this.open) this.endSession('peer');
       this.open = false;
       this.ws = undefined;
       this.wake();
       if (this.stopped) return;
       // Try the other gateway next: the one we were on may be the one that died.
       this.gateway++;
-      const delay = this.backoffMs * (0.5 + Math.random());
+      const delay = Math.max(this.backoffMs * (0.5 + Math.random()), this.awayUntil - Date.now());
       this.backoffMs = Math.min(this.backoffMs * 2, 3000);
       setTimeout(() => this.dial(), delay);
     });
+  }
+
+  private endSession(closedBy: NonNullable<SessionRecord['closedBy']>): void {
+    const session = this.sessionLog[this.sessionLog.length - 1];
+    if (session && session.closedAt === undefined) Object.assign(session, { closedAt: Date.now(), closedBy });
+  }
+
+  /** Drops a socket on the client's own decision; 'close' follows and reconnects. */
+  private abandon(ws: WebSocket, closedBy: 'silence' | 'cut'): void {
+    this.endSession(closedBy);
+    // Not open from now on: `connected` and new sends see it at once, not when 'close' comes.
+    this.open = false;
+    ws.terminate();
+    this.wake();
+  }
+
+  /** With `silenceMs`, pings the server and terminates the socket once nothing was heard for that long. */
+  private watchSilence(ws: WebSocket): void {
+    const { silenceMs } = this.options;
+    if (!silenceMs) return;
+    this.heardAt = Date.now();
+    const timer = setInterval(() => {
+      if (this.ws !== ws || !this.open) return clearInterval(timer);
+      if (Date.now() - this.heardAt <= silenceMs) return void this.transmit(ws, { type: 'ping' });
+      clearInterval(timer);
+      this.abandon(ws, 'silence');
+    }, silenceMs / 4);
   }
 
   private transmit(ws: WebSocket, frame: Record<string, unknown>): boolean {

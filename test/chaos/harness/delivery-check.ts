@@ -3,7 +3,7 @@
  * acknowledged ⊆ stored, each stored exactly once, seqs 1..N with no gap, and every member client
  * shown exactly the stored messages in seq order (after a final `sync`).
  */
-import { retryableCodes } from './chat-client';
+import { retryableCodes, type ChatClient } from './chat-client';
 import { steadily, type ChatLoad } from './chat-load';
 
 interface StoredMessage {
@@ -37,6 +37,9 @@ export interface DeliveryReport {
   storedPerConversation: Map<string, number>;
 }
 
+/** What the checker reads of a client: a ChatClient, or a stand-in for one running in another process. */
+export type CheckedClient = Pick<ChatClient, 'label' | 'user' | 'conversations' | 'sends' | 'shown' | 'violations' | 'catchUp'>;
+
 export async function readHistory(api: string, token: string, conversationId: string): Promise<StoredMessage[]> {
   const all: StoredMessage[] = [];
   for (;;) {
@@ -54,7 +57,7 @@ export async function readHistory(api: string, token: string, conversationId: st
 }
 
 /** Catches every client up, then checks the whole record; counts are for `phase`'s messages. */
-export async function checkDelivery(api: string, load: ChatLoad, phase: string): Promise<DeliveryReport> {
+export async function checkDelivery(api: string, load: Pick<ChatLoad, 'conversations'> & { clients: CheckedClient[] }, phase: string): Promise<DeliveryReport> {
   const violations: string[] = [];
   const stored = new Map<string, StoredMessage[]>();
   for (const c of load.conversations) stored.set(c.id, await readHistory(api, c.members[0]!.token, c.id));

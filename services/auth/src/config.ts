@@ -4,7 +4,8 @@ import { z } from 'zod';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
-const authEnv = {
+/** @public Read by name by the static checks of compose and k8s (test/static/env-shapes.ts). */
+export const authEnv = {
   ...commonEnv,
   ...databaseEnv,
   // OWASP's floor for passwords without MFA; seed 000's 7-character examples need 6.

@@ -41,6 +41,7 @@ export const gatewayEnv = {
   WS_MAX_BUFFERED_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
   WS_MAX_QUEUED_FRAMES: z.coerce.number().int().positive().default(100),
   WS_MAX_FRAME_WAIT_MS: z.coerce.number().int().positive().default(1000),
+  WS_SYNC_PAGE_INTERVAL_MS: z.coerce.number().int().min(0).max(1000).default(40),
   WS_PING_INTERVAL_SECONDS: z.coerce.number().positive().default(30),
   // Per user on one gateway, shared by all of the user's sockets there.
   WS_FRAMES_PER_SECOND: z.coerce.number().positive().default(20),

@@ -95,6 +95,7 @@ export async function startGatewayService(
     maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES,
     maxQueuedFrames: config.WS_MAX_QUEUED_FRAMES,
     maxFrameWaitMs: config.WS_MAX_FRAME_WAIT_MS,
+    syncPageIntervalMs: config.WS_SYNC_PAGE_INTERVAL_MS,
     pingIntervalMs: config.WS_PING_INTERVAL_SECONDS * 1000,
     directory,
     typing: new TypingRelay(bus, config.WS_TYPING_EXPIRY_SECONDS * 1000),

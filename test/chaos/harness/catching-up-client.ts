@@ -1,10 +1,11 @@
 /**
  * A client back from an absence: dials, then asks `sync` from a seq page by page, each after the
- * previous answer, until `has_more` is false. It keeps only each message's seq and id, so catching
- * up on ten thousand messages does not grow this process's heap (and its GC pauses) by the pages'
- * weight: the live clients timed in the same process would pay for them.
+ * previous answer, until `has_more` is false. It keeps only each message's seq and id; run in a
+ * process of its own (`catchUpInOwnProcess`) it costs the test process nothing at all.
  */
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import path from 'node:path';
 import WebSocket from 'ws';
 
 export interface Arrival {
@@ -62,4 +63,44 @@ export async function catchUp(wsUrl: string, token: string, conversationId: stri
     after = reply.messages.at(-1)?.seq ?? after;
   }
   return result;
+}
+
+/** tsc -b compiles test/ here (test/tsconfig.json); `npm run test:chaos` builds first. */
+const compiled = path.resolve(__dirname, '..', '..', '..', 'node_modules', '.cache', 'test-dist', 'chaos', 'harness', 'catching-up-client.js');
+
+/** A catch-up timed by the process that did it, in epoch milliseconds. */
+export interface TimedCatchUp {
+  arrived: Arrival[];
+  pages: number;
+  live: number;
+  dialledAt: number;
+  caughtUpAt: number;
+}
+
+/**
+ * `catchUp` in a process of its own: parsing fifty 100 KB pages and collecting their garbage would
+ * otherwise stall the test process, which also times the live clients, and show up as their latency.
+ */
+export async function catchUpInOwnProcess(wsUrl: string, token: string, conversationId: string, afterSeq: number): Promise<TimedCatchUp> {
+  const child = spawn(process.execPath, [compiled, wsUrl, token, conversationId, String(afterSeq)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`the catching-up process exited with ${code}`);
+  return JSON.parse(output) as TimedCatchUp;
+}
+
+if (require.main === module) {
+  const [wsUrl, token, conversationId, afterSeq] = process.argv.slice(2) as [string, string, string, string];
+  void (async () => {
+    const dialledAt = Date.now();
+    const caughtUp = await catchUp(wsUrl, token, conversationId, Number(afterSeq));
+    const caughtUpAt = Date.now();
+    await caughtUp.close();
+    const { arrived, pages, live } = caughtUp;
+    process.stdout.write(JSON.stringify({ arrived, pages, live, dialledAt, caughtUpAt } satisfies TimedCatchUp));
+  })().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
 }

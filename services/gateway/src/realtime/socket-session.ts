@@ -26,6 +26,12 @@ export interface SessionDeps {
    * of being handled late, so what is admitted keeps a bounded latency under overload.
    */
   maxFrameWaitMs: number;
+  /**
+   * The least time between two pages of one socket's catch-up (after a page that said `has_more`):
+   * a client that missed thousands of messages is caught up at a pace that leaves the processes on
+   * its path to live traffic, instead of keeping a core busy for as long as it lasts.
+   */
+  syncPageIntervalMs: number;
 }
 
 /** Spends one frame of the user's allowance (shared by the user's sockets); false when it is used up. */
@@ -51,6 +57,8 @@ export class SocketSession {
   private queued = 0;
   private readonly typingAllowance: TokenBucket;
   private expiry: NodeJS.Timeout | undefined;
+  /** When this socket's next catch-up page may be read (0: at once). */
+  private nextSyncPageAt = 0;
 
   constructor(
     readonly connection: Connection,
@@ -166,12 +174,15 @@ export class SocketSession {
         await this.members(frame.conversation_id);
         return typing.typing(this.connection, frame.conversation_id, frame.is_typing);
       case 'sync': {
+        const wait = this.nextSyncPageAt - Date.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
         const page = await bus.call(contracts.messagesHistory, {
           actor_id,
           conversation_id: frame.conversation_id,
           after_seq: frame.after_seq,
           limit: syncPageLimit,
         });
+        this.nextSyncPageAt = page.has_more ? Date.now() + this.deps.syncPageIntervalMs : 0;
         return this.send({ type: 'sync', conversation_id: frame.conversation_id, ...page, ref: frame.ref });
       }
       case 'get_online_users': {

@@ -27,7 +27,7 @@ void runService(async (onStop) => {
   onStop(() => bus.close());
   const events = await EventStream.connect({ url: config.NATS_URL, prefix: config.NATS_SUBJECT_PREFIX, name: 'messages', logger });
   onStop(() => events.close());
-  await startMessagesService({ config, logger, bus, db, events }, onStop);
+  await startMessagesService({ config, logger, bus, db, events, metrics }, onStop);
   const admin = await startAdminServer(config.ADMIN_PORT, metrics, { nats: () => bus.connected, postgres: () => isDatabaseReady(db) });
   onStop(() => new Promise((resolve) => admin.close(resolve)));
   logger.info({ adminPort: portOf(admin), groupCommit: config.MESSAGES_GROUP_COMMIT }, 'messages service started');

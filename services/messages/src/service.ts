@@ -1,9 +1,10 @@
-import { migrate, replayRelayFromStart, startRelay, type Bus, type Database, type EventLog, type Logger, type OnStop } from '@pneumatic/platform';
+import { migrate, replayRelayFromStart, startRelay, type Bus, type Database, type EventLog, type Logger, type Metrics, type OnStop } from '@pneumatic/platform';
 import path from 'node:path';
 import type { GroupCommitConfig, MessageBoundsConfig } from './config';
 import { registerMessageHandlers } from './handlers/message-handlers';
 import { startMessagesProjections } from './projections/start-projections';
 import { findUsersByName } from './projections/user-directory';
+import { batchPathCounter } from './store/batch-paths';
 import { GroupCommit } from './store/group-commit';
 import { MessageStore } from './store/message-store';
 
@@ -15,17 +16,19 @@ export interface MessagesServiceDeps {
   bus: Bus;
   db: Database;
   events: EventLog;
+  /** Where the service's own metrics go (the embedded mode has none of its own). */
+  metrics?: Metrics;
   /** The events stream began empty (embedded mode): republish the whole store and rebuild the user directory. */
   replayEvents?: boolean;
 }
 
 /** Migrates, starts the relay and the user directory, answers the RPCs; the same in its own process and embedded. */
-export async function startMessagesService({ config, logger, bus, db, events, replayEvents = false }: MessagesServiceDeps, onStop: OnStop) {
+export async function startMessagesService({ config, logger, bus, db, events, metrics, replayEvents = false }: MessagesServiceDeps, onStop: OnStop) {
   await migrate(db, messagesSchema, path.join(__dirname, '..', 'migrations'), { eventStore: true });
   if (replayEvents) await replayRelayFromStart(db, messagesSchema);
   onStop(startRelay({ db, stream: events, service: messagesSchema, logger }));
   onStop(await startMessagesProjections(db, events, bus, logger, { rebuild: replayEvents }));
-  const store = new MessageStore(db);
+  const store = new MessageStore(db, metrics && batchPathCounter(metrics));
   const groupCommit = new GroupCommit(
     store,
     {

@@ -1,0 +1,20 @@
+import type { Metrics } from '@pneumatic/platform';
+import { Counter } from 'prom-client';
+
+/**
+ * How a batch of sends was stored: `fast`, one statement from remembered stream tips; or the
+ * locked path, and why: a conversation whose tip this process did not know (`unknown_tip`), a tip
+ * another process had moved (`stale_tip`), or a send retrying a stored message (`retried`).
+ */
+export type BatchPath = 'fast' | 'unknown_tip' | 'stale_tip' | 'retried';
+
+/** Counts batches by path: how often replicas sharing conversations push each other onto the locked path. */
+export function batchPathCounter({ registry }: Metrics): (path: BatchPath) => void {
+  const batches = new Counter({
+    name: 'pneumatic_messages_send_batches_total',
+    help: 'Batches of sends stored, by path: fast (one statement from known stream tips) or the locked path and why',
+    labelNames: ['path'] as const,
+    registers: [registry],
+  });
+  return (path) => batches.inc({ path });
+}

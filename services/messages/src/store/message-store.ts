@@ -23,7 +23,7 @@ import {
 import { decideSendBatch, usedElsewhere, type AppendResult, type DecidedSends, type Outcome, type SendItem, type SendRequest } from '../domain/send-batch';
 import { historyPage } from '../domain/history-page';
 import { StreamTips, type StreamTip } from '../domain/stream-tips';
-import type { BatchPath } from './batch-paths';
+import type { BatchPath } from './messages-metrics';
 import { historyColumns, projectToHistory, sentHistoryRows, toMessage, type HistoryRow, type StoredMessageEvent } from './history-projection';
 
 export type { AppendResult, Outcome, SendItem, SendRequest } from '../domain/send-batch';

@@ -1,5 +1,5 @@
 import type { Metrics } from '@pneumatic/platform';
-import { Counter } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 
 /**
  * How a batch of sends was stored: `fast`, one statement from remembered stream tips; or the
@@ -17,4 +17,16 @@ export function batchPathCounter({ registry }: Metrics): (path: BatchPath) => vo
     registers: [registry],
   });
   return (path) => batches.inc({ path });
+}
+
+/** The partitions this replica leases now (README, Messages replicas): all replicas' add up to MESSAGES_PARTITIONS once settled. */
+export function partitionsHeldGauge({ registry }: Metrics, held: () => number): void {
+  new Gauge({
+    name: 'pneumatic_messages_partitions_held',
+    help: 'Partitions of conversations whose sends this replica serves by lease',
+    registers: [registry],
+    collect() {
+      this.set(held());
+    },
+  });
 }

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import { natsServers } from './config';
+import { isDatabaseUnreachable } from './database';
 import { tracer } from './telemetry';
 
 export interface BusOptions {
@@ -154,6 +155,10 @@ export class Bus {
       return [{ ok: true, data: result }, 'ok'];
     } catch (err) {
       if (err instanceof DomainError) return [failure(err.code, err.detail), err.code];
+      if (isDatabaseUnreachable(err)) {
+        this.options.logger.warn({ err, subject: contract.subject }, 'request failed: the database is unreachable');
+        return [failure('unavailable', 'the database is unreachable, retry later'), 'unavailable'];
+      }
       this.options.logger.error({ err, subject: contract.subject }, 'request handler failed');
       return [failure('internal_error', 'internal error'), 'error'];
     }

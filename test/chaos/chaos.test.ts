@@ -11,10 +11,19 @@ import { ChatLoad } from './harness/chat-load';
 import { checkDelivery, expectDelivered, type PhaseCounts } from './harness/delivery-check';
 import { PrivateInfrastructure } from './harness/private-infrastructure';
 import { projectionBoundMs, projectionCatchUp } from './harness/projection-check';
+import { acknowledgementsResumedAfter, conversationOwners, leasedElsewhere } from './harness/replica-takeover';
 import { readyBoundMs, StackUnderTest, type ProcessName } from './harness/stack-under-test';
 
 jest.setTimeout(180_000);
 
+/** A killed messages replica's partitions are leased by another within this long (README, Messages replicas). */
+const takeoverBoundMs = 5_000;
+/**
+ * Each of its conversations has a send acknowledged again within this long: sends after the kill
+ * are served at once by the other replica; one the dead replica held waits out the gateway's 5 s
+ * request timeout and is retried.
+ */
+const resumeBoundMs = 7_000;
 const loadBeforeMs = 3_000;
 const loadAfterMs = 4_000;
 
@@ -36,7 +45,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
   infra = await PrivateInfrastructure.start();
-  stack = await StackUnderTest.start(infra);
+  // Two messages replicas, as the k8s base runs them: each leases half the conversations' partitions.
+  stack = await StackUnderTest.start(infra, {}, { gateways: 2, messagesReplicas: 2 });
   load = await ChatLoad.againstStack(stack);
 }, 180_000);
 
@@ -103,14 +113,33 @@ it('delivers everything under load with no fault (baseline)', async () => {
   expectHealthy(await underFault('baseline', async () => Date.now()));
 });
 
-it('survives kill -9 of the messages service', async () => {
+it('survives kill -9 of a messages replica: the other serves its conversations at once and leases them within seconds', async () => {
+  const conversationIds = load.conversations.map((c) => c.id);
+  let victim: ProcessName = 'messages';
+  let orphaned: string[] = [];
+  let killedAt = 0;
+  let leasedAt = 0;
   const result = await underFault('kill-messages', async () => {
-    const at = Date.now();
-    await stack.kill9('messages');
-    return at;
+    // The replica leasing most of the load's conversations.
+    const owners = await conversationOwners(stack, infra.databaseUrl, conversationIds);
+    const ownedBy = (name: ProcessName) => conversationIds.filter((id) => owners.get(id) === name);
+    victim = ownedBy('messages-2').length > ownedBy('messages').length ? 'messages-2' : 'messages';
+    orphaned = ownedBy(victim);
+    const takeover = leasedElsewhere(infra.databaseUrl, orphaned, stack.pids.get(victim)!, takeoverBoundMs);
+    killedAt = Date.now();
+    await stack.kill9(victim);
+    leasedAt = await takeover;
+    return killedAt;
   });
+  const resumedMs = acknowledgementsResumedAfter(load, 'kill-messages', orphaned, killedAt);
+  console.log(
+    `kill -9 ${victim} (leasing ${orphaned.length} of ${conversationIds.length} conversations): leased by another session after ${leasedAt - killedAt} ms, acknowledged again after ${resumedMs} ms at most`,
+  );
   expectHealthy(result);
-  expect(result.restarts.messages).toBe(1);
+  expect(result.restarts[victim]).toBe(1);
+  expect(orphaned.length).toBeGreaterThan(0);
+  expect(leasedAt - killedAt).toBeLessThan(takeoverBoundMs);
+  expect(resumedMs).toBeLessThan(resumeBoundMs);
 });
 
 it('survives kill -9 of a gateway: its clients reconnect to the other one and sync', async () => {

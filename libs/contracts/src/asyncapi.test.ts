@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { z } from 'zod';
 import { RelayedConversationEvent, RelayedMessageEvent, asyncApiDocument, isDocumentedSubject } from './asyncapi';
 import { UserRegisteredV1 } from './events';
+import { partitionSubject } from './partitions';
 import { contracts } from './rpc';
 import { authSubjects, eventSubjects, presenceSubjects, rpcSubjects } from './subjects';
 
@@ -65,6 +66,12 @@ describe('the AsyncAPI document', () => {
     }
     expect(checked).toBeGreaterThan(20);
     expect(undocumented).toEqual([]);
+  });
+
+  it('describes the partition subjects of partitioned contracts, and only theirs', () => {
+    expect(isDocumentedSubject(document, partitionSubject(contracts.messagesSend.subject, 15))).toBe(true);
+    expect(isDocumentedSubject(document, partitionSubject(contracts.messagesRead.subject, 0))).toBe(true);
+    expect(isDocumentedSubject(document, partitionSubject(contracts.messagesHistory.subject, 0))).toBe(false);
   });
 
   it('rejects a subject it does not describe', () => {

@@ -17,7 +17,7 @@ import {
   UserStatusV1,
 } from './events';
 import { Id, Message } from './models';
-import { RpcFailure, contracts } from './rpc';
+import { RpcFailure, contracts, type RpcContract } from './rpc';
 import { authSubjects, eventSubjects, presenceSubjects } from './subjects';
 
 /**
@@ -158,7 +158,7 @@ const message = (name: string, schema: z.ZodType, io: 'input' | 'output' = 'outp
 export function asyncApiDocument(): Record<string, unknown> {
   const channels: Record<string, Channel> = {};
   const operations: Record<string, unknown> = {};
-  for (const [name, contract] of Object.entries(contracts)) {
+  for (const [name, contract] of Object.entries(contracts) as [string, RpcContract<z.ZodType, z.ZodType>][]) {
     channels[name] = {
       address: contract.subject,
       description: 'Request/reply, served by a queue group; replies are {ok: true, data} or {ok: false, error}.',
@@ -173,6 +173,15 @@ export function asyncApiDocument(): Record<string, unknown> {
       messages: [{ $ref: `#/channels/${name}/messages/request` }],
       reply: { messages: [{ $ref: `#/channels/${name}/messages/reply` }] },
     };
+    if (contract.partitionKey) {
+      channels[`${name}.partition`] = {
+        // As partitionSubject names them.
+        address: `${contract.subject}.{partition}`,
+        description: `The same request, to the one replica leasing the partition of its ${contract.partitionKey} (partitionOf); a partition without an owner answers no responders, and the caller asks ${contract.subject} instead.`,
+        parameters: { partition: { description: 'partitionOf(conversation_id, MESSAGES_PARTITIONS), 0..MESSAGES_PARTITIONS-1' } },
+        messages: channels[name]!.messages,
+      };
+    }
   }
   for (const [name, subject] of Object.entries(presenceSubjects)) {
     channels[`presence.${name}`] = {

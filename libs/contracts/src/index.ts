@@ -9,3 +9,4 @@ export * from './openapi';
 export * from './rpc';
 export * from './subjects';
 export * from './reactions';
+export * from './partitions';

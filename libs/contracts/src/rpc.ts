@@ -11,9 +11,17 @@ export interface RpcContract<Req extends z.ZodType, Rep extends z.ZodType> {
   subject: string;
   request: Req;
   reply: Rep;
+  /**
+   * The request field whose value picks the partition (see partitions.ts): a caller that
+   * partitions sends to `<subject>.<partition>`, which one replica at a time serves.
+   */
+  partitionKey?: 'conversation_id';
 }
 const rpc = <Req extends z.ZodType, Rep extends z.ZodType>(subject: string, request: Req, reply: Rep) =>
   ({ subject, request, reply }) satisfies RpcContract<Req, Rep>;
+/** A contract whose requests go to the replica owning their conversation's partition. */
+const byConversation = <Req extends z.ZodType, Rep extends z.ZodType>(subject: string, request: Req, reply: Rep) =>
+  ({ ...rpc(subject, request, reply), partitionKey: 'conversation_id' as const }) satisfies RpcContract<Req, Rep>;
 
 /** Every reply travels in this envelope, so an expected failure is data rather than a timeout. */
 export const RpcFailure = z.object({ ok: z.literal(false), error: z.object({ code: ErrorCode, detail: z.string() }) });
@@ -96,7 +104,8 @@ export const contracts = {
     z.object({ ...Actor, conversation_id: Id, title: z.string().trim().min(1).max(200) }),
     Conversation,
   ),
-  messagesSend: rpc(
+  /** Partitioned: one replica at a time stores a conversation's sends, from the stream tip it remembers. */
+  messagesSend: byConversation(
     rpcSubjects.messagesSend,
     z.object({
       ...Actor,
@@ -120,8 +129,11 @@ export const contracts = {
     z.object({ ...Actor, message_id: ClientMessageId, emoji: Emoji, action: z.enum(['add', 'remove']) }),
     Message,
   ),
-  /** Moves the actor's read cursor forward only; `seq` in the reply is the cursor after the call. */
-  messagesRead: rpc(
+  /**
+   * Moves the actor's read cursor forward only; `seq` in the reply is the cursor after the call.
+   * Partitioned too: a read receipt moves the stream's version, which would stale the owner's tip.
+   */
+  messagesRead: byConversation(
     rpcSubjects.messagesRead,
     z.object({ ...Actor, conversation_id: Id, seq: z.number().int().min(0) }),
     z.object({ seq: z.number().int(), moved: z.boolean() }),

@@ -1,3 +1,4 @@
+import { partitionOf } from '@pneumatic/contracts';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { Bus } from './bus';
@@ -46,5 +47,45 @@ describe('oversized messages over real NATS', () => {
     await server.flush();
     await client.flush();
     expect(heard).toEqual([2]);
+  });
+});
+
+describe('partitioned requests over real NATS', () => {
+  const logger = createLogger('bus-test', 'silent');
+  const metrics = createMetrics('bus-partitions-test');
+  const echo = {
+    subject: 'bus.echo',
+    request: z.object({ conversation_id: z.string() }),
+    reply: z.object({ by: z.string() }),
+    partitionKey: 'conversation_id' as const,
+  };
+  const conversation = randomUUID();
+  const partition = partitionOf(conversation, 4);
+  let server: Bus;
+  let partitioning: Bus;
+  let plain: Bus;
+
+  beforeAll(async () => {
+    const options = { url: process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222', prefix: `t_${randomUUID().slice(0, 8)}`, logger, metrics };
+    server = await Bus.connect({ ...options, name: 'bus-server' });
+    partitioning = await Bus.connect({ ...options, name: 'bus-partitioning', partitions: 4 });
+    plain = await Bus.connect({ ...options, name: 'bus-plain' });
+    server.serve(echo, async () => ({ by: 'any replica' }), { queue: 'test' });
+    await server.flush();
+  });
+
+  afterAll(async () => {
+    await Promise.all([server?.close(), partitioning?.close(), plain?.close()]);
+  });
+
+  it('sends a request to its partition\'s subject, and to the contract\'s own when nobody serves the partition', async () => {
+    expect(await partitioning.call(echo, { conversation_id: conversation })).toEqual({ by: 'any replica' });
+    const owner = server.serve(echo, async () => ({ by: 'owner' }), { queue: 'test', partition });
+    await server.flush();
+    expect(await partitioning.call(echo, { conversation_id: conversation })).toEqual({ by: 'owner' });
+    // A bus without `partitions` asks the contract's own subject.
+    expect(await plain.call(echo, { conversation_id: conversation })).toEqual({ by: 'any replica' });
+    await owner.drain();
+    expect(await partitioning.call(echo, { conversation_id: conversation })).toEqual({ by: 'any replica' });
   });
 });

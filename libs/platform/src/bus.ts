@@ -1,4 +1,4 @@
-import { DomainError, RpcFailure, describeZodError, type RpcContract } from '@pneumatic/contracts';
+import { DomainError, RpcFailure, describeZodError, partitionOf, partitionSubject, type RpcContract } from '@pneumatic/contracts';
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Context, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
 import { connect, headers as natsHeaders, type Msg, type MsgHdrs, type Subscription } from 'nats';
 import type { BusTransport } from './in-process-nats';
@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import { natsServers } from './config';
+import { isDatabaseUnreachable } from './database';
 import { tracer } from './telemetry';
 
 export interface BusOptions {
@@ -20,12 +21,20 @@ export interface BusOptions {
   logger: Logger;
   metrics: Metrics;
   requestTimeoutMs?: number;
+  /**
+   * How many partitions requests of partitioned contracts are spread over (MESSAGES_PARTITIONS):
+   * each goes to its partition's subject, served by the one replica owning it. Unset, they go to
+   * the contract's own subject, which every replica serves.
+   */
+  partitions?: number;
 }
 
 export interface ServeOptions {
   queue: string;
   /** Requests handled at once; past it the caller is told `overloaded` instead of queueing without bound. */
   maxInFlight?: number;
+  /** Serves this partition's subject of a partitioned contract instead of the contract's own. */
+  partition?: number;
 }
 
 type Rpc = RpcContract<z.ZodType, z.ZodType>;
@@ -54,6 +63,8 @@ const messagingAttributes = (subject: string) => ({ 'messaging.system': 'nats', 
 
 /** What the bus was sending when the transport refused it. */
 type WriteKind = 'reply' | 'request' | 'publish';
+
+const isNoResponders = (err: unknown) => err instanceof NoReply && err.reason === 'no_responders';
 
 /** The NATS client's (and the in-process broker's) refusal of a message over the server's max_payload. */
 const isTooLarge = (err: unknown) => (err as { code?: string } | undefined)?.code === 'MAX_PAYLOAD_EXCEEDED';
@@ -103,10 +114,11 @@ export class Bus {
   }
 
   /** Answers requests on a contract's subject; expected failures travel back as data, never as timeouts. */
-  serve<C extends Rpc>(contract: C, handler: Handler<C>, { queue, maxInFlight = 1000 }: ServeOptions): Subscription {
+  serve<C extends Rpc>(contract: C, handler: Handler<C>, { queue, maxInFlight = 1000, partition }: ServeOptions): Subscription {
     const { logger, metrics } = this.options;
     let inFlight = 0;
-    return this.nc.subscribe(this.subject(contract.subject), {
+    const subject = partition === undefined ? contract.subject : partitionSubject(contract.subject, partition);
+    return this.nc.subscribe(this.subject(subject), {
       queue,
       callback: (err, msg) => {
         if (err) return logger.error({ err, subject: contract.subject }, 'subscription failed');
@@ -143,6 +155,10 @@ export class Bus {
       return [{ ok: true, data: result }, 'ok'];
     } catch (err) {
       if (err instanceof DomainError) return [failure(err.code, err.detail), err.code];
+      if (isDatabaseUnreachable(err)) {
+        this.options.logger.warn({ err, subject: contract.subject }, 'request failed: the database is unreachable');
+        return [failure('unavailable', 'the database is unreachable, retry later'), 'unavailable'];
+      }
       this.options.logger.error({ err, subject: contract.subject }, 'request handler failed');
       return [failure('internal_error', 'internal error'), 'error'];
     }
@@ -154,22 +170,18 @@ export class Bus {
     let outcome = 'ok';
     const span = tracer().startSpan(contract.subject, { kind: SpanKind.CLIENT, attributes: messagingAttributes(contract.subject) });
     try {
-      const subject = this.subject(contract.subject);
       const options = { timeoutMs: timeoutMs ?? this.options.requestTimeoutMs ?? 5000, headers: traceHeaders(trace.setSpan(context.active(), span)) };
-      const msg = await new Promise<Msg>((resolve, reject) =>
-        this.send({ kind: 'request', subject: contract.subject, write: () => this.replies.request(subject, encode(request), options).then(resolve, reject) }),
-      )
-        .catch((err: unknown) => {
-          // One log line per failure: a refused write is the bus's, a missing answer the responder's.
-          if (err instanceof NoReply) this.options.logger.warn({ err, subject: contract.subject }, 'request got no reply');
-          else this.writeFailed({ kind: 'request', subject: contract.subject }, err);
-          if (isTooLarge(err)) {
-            outcome = 'too_large';
-            throw new DomainError('too_large', 'the request exceeds the maximum NATS message size');
-          }
-          outcome = 'unavailable';
-          throw new DomainError('unavailable', `${contract.subject.split('.')[0]} service is unavailable, retry later`);
-        });
+      const msg = await this.ask(contract, request, options).catch((err: unknown) => {
+        // One log line per failure: a refused write is the bus's, a missing answer the responder's.
+        if (err instanceof NoReply) this.options.logger.warn({ err, subject: contract.subject }, 'request got no reply');
+        else this.writeFailed({ kind: 'request', subject: contract.subject }, err);
+        if (isTooLarge(err)) {
+          outcome = 'too_large';
+          throw new DomainError('too_large', 'the request exceeds the maximum NATS message size');
+        }
+        outcome = 'unavailable';
+        throw new DomainError('unavailable', `${contract.subject.split('.')[0]} service is unavailable, retry later`);
+      });
       const body = decode(msg.data) as { ok: boolean; data?: unknown };
       if (!body.ok) {
         const { error } = RpcFailure.parse(body);
@@ -184,6 +196,39 @@ export class Bus {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       this.options.metrics.rpcDuration.observe({ subject: contract.subject, outcome }, seconds);
     }
+  }
+
+  /**
+   * A partitioned request goes to its partition's owner. One nobody owns at this moment (its
+   * replica died, or is handing it over) is served by any replica, the careful way, rather than
+   * refused: NATS answers "no responders" at once, so the second try costs one round trip.
+   */
+  private async ask(contract: Rpc, request: unknown, options: { timeoutMs: number; headers?: MsgHdrs }): Promise<Msg> {
+    const data = encode(request);
+    const owner = this.ownerSubject(contract, request);
+    if (owner) {
+      try {
+        return await this.request(owner, data, options);
+      } catch (err) {
+        if (!isNoResponders(err)) throw err;
+      }
+    }
+    return this.request(contract.subject, data, options);
+  }
+
+  /** A request on `subject` (before the prefix), leaving with the rest of this turn's writes. */
+  private request(subject: string, data: Uint8Array, options: { timeoutMs: number; headers?: MsgHdrs }): Promise<Msg> {
+    return new Promise<Msg>((resolve, reject) =>
+      this.send({ kind: 'request', subject, write: () => this.replies.request(this.subject(subject), data, options).then(resolve, reject) }),
+    );
+  }
+
+  /** The partition subject a request of a partitioned contract goes to first, when this bus partitions. */
+  private ownerSubject(contract: Rpc, request: unknown): string | undefined {
+    const { partitions } = this.options;
+    if (!contract.partitionKey || !partitions) return undefined;
+    const key = (request as Record<string, unknown>)[contract.partitionKey];
+    return typeof key === 'string' ? partitionSubject(contract.subject, partitionOf(key, partitions)) : undefined;
   }
 
   publish(subject: string, payload: unknown): void {

@@ -1,3 +1,4 @@
+import { defaultMessagesPartitions } from '@pneumatic/contracts';
 import { z } from 'zod';
 
 /** Settings every service reads; each service extends this with its own. */
@@ -30,6 +31,14 @@ export function natsServers(url: string): string[] {
  */
 export const eventStreamEnv = {
   EVENTS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).optional(),
+};
+
+/**
+ * How many partitions conversations' sends are spread over: gateways route by it and messages
+ * replicas lease by it, so both must be given the same (README, Messages replicas).
+ */
+export const messagesPartitionsEnv = {
+  MESSAGES_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(defaultMessagesPartitions),
 };
 
 export const databaseEnv = {

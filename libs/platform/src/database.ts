@@ -48,6 +48,20 @@ export async function withTransaction<T>(db: Database, work: (client: PoolClient
   }
 }
 
+/** Connection failures (SQLSTATE class 08), the server shutting down or starting (57P01-57P03), and the sockets' own. */
+const unreachableCodes = /^(08|57P0[123]$|ECONNREFUSED$|ECONNRESET$|EPIPE$|ETIMEDOUT$|EHOSTUNREACH$)/;
+const unreachableMessages = /Connection terminated|not queryable|timeout exceeded when trying to connect/;
+
+/**
+ * Whether a query failed because Postgres could not be reached, rather than for what it asked:
+ * the request may succeed once the database is back, so it is answered `unavailable`, not
+ * `internal_error` (a replica that outlives an outage keeps answering meanwhile).
+ */
+export function isDatabaseUnreachable(err: unknown): boolean {
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+  return (typeof code === 'string' && unreachableCodes.test(code)) || (typeof message === 'string' && unreachableMessages.test(message));
+}
+
 export async function isDatabaseReady(db: Database): Promise<boolean> {
   try {
     await db.query('SELECT 1');

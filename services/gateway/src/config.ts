@@ -1,4 +1,4 @@
-import { commonEnv, redisEnv } from '@pneumatic/platform';
+import { commonEnv, messagesPartitionsEnv, redisEnv } from '@pneumatic/platform';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { parseTrustedProxies } from './http/trusted-proxies';
@@ -6,6 +6,7 @@ import { parseTrustedProxies } from './http/trusted-proxies';
 export const gatewayEnv = {
   ...commonEnv,
   ...redisEnv,
+  ...messagesPartitionsEnv,
   // Generous defaults: a busy client or a NAT of many users stays under them; the login limit is the strict one.
   RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().positive().default(60),
   RATE_LIMIT_PER_IP: z.coerce.number().int().positive().default(3000),

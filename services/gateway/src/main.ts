@@ -9,7 +9,15 @@ void runService(async (onStop) => {
   const config = loadGatewayConfig();
   const logger = createLogger('gateway', config.LOG_LEVEL).child({ gateway: config.GATEWAY_ID });
   const metrics = createMetrics('gateway');
-  const bus = await Bus.connect({ url: config.NATS_URL, prefix: config.NATS_SUBJECT_PREFIX, name: `gateway-${config.GATEWAY_ID}`, logger, metrics });
+  const bus = await Bus.connect({
+    url: config.NATS_URL,
+    prefix: config.NATS_SUBJECT_PREFIX,
+    name: `gateway-${config.GATEWAY_ID}`,
+    logger,
+    metrics,
+    // Each conversation's sends and read receipts go to the messages replica leasing its partition.
+    partitions: config.MESSAGES_PARTITIONS,
+  });
   onStop(() => bus.close());
   // Rate limits and the socket cap only: the gateway starts and serves without Redis, unlimited, rather than refusing chat.
   const redis = await connectRedis(config.REDIS_URL, config.REDIS_KEY_PREFIX, logger);

@@ -1,3 +1,4 @@
+import { messagesPartitionsEnv } from '@pneumatic/platform';
 import { z } from 'zod';
 
 /** Group commit: sends arriving within a window are stored in one transaction (store/group-commit.ts). */
@@ -23,3 +24,9 @@ export const messageBoundsEnv = {
 };
 
 export type MessageBoundsConfig = z.infer<z.ZodObject<typeof messageBoundsEnv>>;
+
+/** Partition leases (store/partition-leases.ts): how many, and how often a replica checks who holds what. */
+export const partitionLeaseEnv = {
+  ...messagesPartitionsEnv,
+  MESSAGES_PARTITION_CHECK_MS: z.coerce.number().int().min(50).max(10_000).default(500),
+};

@@ -1,9 +1,11 @@
-import { migrate, replayRelayFromStart, startRelay, type Bus, type Database, type EventLog, type Logger, type OnStop } from '@pneumatic/platform';
+import { migrate, replayRelayFromStart, startRelay, type Bus, type Database, type EventLog, type Logger, type Metrics, type OnStop } from '@pneumatic/platform';
 import path from 'node:path';
 import type { GroupCommitConfig, MessageBoundsConfig } from './config';
+import { serveLeasedPartitions, type PartitionLeasing } from './handlers/leased-partitions';
 import { registerMessageHandlers } from './handlers/message-handlers';
 import { startMessagesProjections } from './projections/start-projections';
 import { findUsersByName } from './projections/user-directory';
+import { batchPathCounter } from './store/messages-metrics';
 import { GroupCommit } from './store/group-commit';
 import { MessageStore } from './store/message-store';
 
@@ -15,17 +17,24 @@ export interface MessagesServiceDeps {
   bus: Bus;
   db: Database;
   events: EventLog;
+  /** Where the service's own metrics go (the embedded mode has none of its own). */
+  metrics?: Metrics;
+  /**
+   * Lease partitions of conversations and serve their sends (README, Messages replicas). Without,
+   * the replica serves only the shared queue group: the embedded mode's one process.
+   */
+  leasing?: PartitionLeasing;
   /** The events stream began empty (embedded mode): republish the whole store and rebuild the user directory. */
   replayEvents?: boolean;
 }
 
 /** Migrates, starts the relay and the user directory, answers the RPCs; the same in its own process and embedded. */
-export async function startMessagesService({ config, logger, bus, db, events, replayEvents = false }: MessagesServiceDeps, onStop: OnStop) {
+export async function startMessagesService({ config, logger, bus, db, events, metrics, leasing, replayEvents = false }: MessagesServiceDeps, onStop: OnStop) {
   await migrate(db, messagesSchema, path.join(__dirname, '..', 'migrations'), { eventStore: true });
   if (replayEvents) await replayRelayFromStart(db, messagesSchema);
   onStop(startRelay({ db, stream: events, service: messagesSchema, logger }));
   onStop(await startMessagesProjections(db, events, bus, logger, { rebuild: replayEvents }));
-  const store = new MessageStore(db);
+  const store = new MessageStore(db, metrics && batchPathCounter(metrics));
   const groupCommit = new GroupCommit(
     store,
     {
@@ -37,7 +46,7 @@ export async function startMessagesService({ config, logger, bus, db, events, re
     logger,
   );
   const appendMessage = config.MESSAGES_GROUP_COMMIT === 'on' ? groupCommit.append.bind(groupCommit) : store.appendMessage.bind(store);
-  registerMessageHandlers({
+  const { servePartition } = registerMessageHandlers({
     bus,
     store,
     appendMessage,
@@ -52,4 +61,8 @@ export async function startMessagesService({ config, logger, bus, db, events, re
       },
     },
   });
+  if (leasing) {
+    const leased = await serveLeasedPartitions({ db, bus, logger, metrics }, leasing, servePartition);
+    onStop(() => leased.stop());
+  }
 }

@@ -1,6 +1,7 @@
 import { DomainError, contracts, type Message } from '@pneumatic/contracts';
 import { commandMetadata, type Bus, type Logger } from '@pneumatic/platform';
 import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
 import type { AppendResult, MessageStore, SendItem } from '../store/message-store';
 import { MembershipCache } from '../domain/membership-cache';
 import type { ReactionBounds } from '../domain/message-stream';
@@ -8,6 +9,8 @@ import { forgetRemovedMembers, isMember, senderAndMentions, type UsernameDirecto
 import { publishDeleted, publishEdited, publishReaction, publishRead, publishSent } from './realtime-notices';
 
 const queue = 'messages';
+/** A request as its handler gets it, validated. */
+type Parsed<C extends { request: z.ZodType }> = z.infer<C['request']>;
 /** How long a confirmed membership is trusted without asking again, should a removal notice be lost. */
 const membershipTrustMs = 10_000;
 
@@ -28,7 +31,11 @@ export interface MessageBounds {
   reactions: ReactionBounds;
 }
 
-/** Sends, changes, read receipts and history reads; membership is the conversations service's to answer. */
+/**
+ * Sends, changes, read receipts and history reads; membership is the conversations service's to
+ * answer. Every replica serves every subject in the `messages` queue group; `servePartition`
+ * serves one partition's subjects of sends and read receipts, for the replica leasing it.
+ */
 export function registerMessageHandlers({ bus, store, appendMessage, logger, directory, bounds }: MessageHandlerDeps) {
   const memberships = new MembershipCache(membershipTrustMs);
   /** The message a client names, checked against the caller's membership of its conversation. */
@@ -38,33 +45,38 @@ export function registerMessageHandlers({ bus, store, appendMessage, logger, dir
     return { message, actorIsMember: await isMember(bus, message.conversation_id, actorId, memberships) };
   };
 
-  return [
-    forgetRemovedMembers(bus, memberships),
-    bus.serve(
-      contracts.messagesSend,
-      async (req) => {
-        const { senderIsMember, mentions } = await senderAndMentions(bus, logger, directory, {
-          conversationId: req.conversation_id,
-          senderId: req.actor_id,
-          content: req.content,
-        }, memberships);
-        const result = await appendMessage({
-          request: {
-            conversationId: req.conversation_id,
-            clientMessageId: req.message_id,
-            actorId: req.actor_id,
-            actorIsMember: senderIsMember,
-            senderUsername: req.sender_username,
-            content: req.content,
-            mentions,
-          },
-          metadata: commandMetadata(randomUUID()),
-        });
-        if (!result.duplicate) publishSent(bus, result.message);
-        return result;
+  const send = async (req: Parsed<typeof contracts.messagesSend>) => {
+    const { senderIsMember, mentions } = await senderAndMentions(bus, logger, directory, {
+      conversationId: req.conversation_id,
+      senderId: req.actor_id,
+      content: req.content,
+    }, memberships);
+    const result = await appendMessage({
+      request: {
+        conversationId: req.conversation_id,
+        clientMessageId: req.message_id,
+        actorId: req.actor_id,
+        actorIsMember: senderIsMember,
+        senderUsername: req.sender_username,
+        content: req.content,
+        mentions,
       },
-      { queue },
-    ),
+      metadata: commandMetadata(randomUUID()),
+    });
+    if (!result.duplicate) publishSent(bus, result.message);
+    return result;
+  };
+  const markRead = async ({ actor_id, conversation_id, seq }: Parsed<typeof contracts.messagesRead>) => {
+    const actorIsMember = await isMember(bus, conversation_id, actor_id, memberships);
+    const command = { type: 'MarkRead' as const, actorId: actor_id, actorIsMember, seq, now: new Date() };
+    const read = await store.markRead(conversation_id, command, commandMetadata(randomUUID()));
+    if (read.moved) publishRead(bus, { conversation_id, user_id: actor_id, seq: read.seq });
+    return read;
+  };
+
+  const subscriptions = [
+    forgetRemovedMembers(bus, memberships),
+    bus.serve(contracts.messagesSend, send, { queue }),
     bus.serve(
       contracts.messagesHistory,
       async ({ actor_id, conversation_id, ...cursor }) => {
@@ -115,16 +127,12 @@ export function registerMessageHandlers({ bus, store, appendMessage, logger, dir
       },
       { queue },
     ),
-    bus.serve(
-      contracts.messagesRead,
-      async ({ actor_id, conversation_id, seq }) => {
-        const actorIsMember = await isMember(bus, conversation_id, actor_id, memberships);
-        const command = { type: 'MarkRead' as const, actorId: actor_id, actorIsMember, seq, now: new Date() };
-        const read = await store.markRead(conversation_id, command, commandMetadata(randomUUID()));
-        if (read.moved) publishRead(bus, { conversation_id, user_id: actor_id, seq: read.seq });
-        return read;
-      },
-      { queue },
-    ),
+    bus.serve(contracts.messagesRead, markRead, { queue }),
   ];
+  /** Sends and read receipts of one partition, on its own subjects, while this replica leases it. */
+  const servePartition = (partition: number) => [
+    bus.serve(contracts.messagesSend, send, { queue, partition }),
+    bus.serve(contracts.messagesRead, markRead, { queue, partition }),
+  ];
+  return { subscriptions, servePartition };
 }

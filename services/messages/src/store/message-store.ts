@@ -23,6 +23,7 @@ import {
 import { decideSendBatch, usedElsewhere, type AppendResult, type DecidedSends, type Outcome, type SendItem, type SendRequest } from '../domain/send-batch';
 import { historyPage } from '../domain/history-page';
 import { StreamTips, type StreamTip } from '../domain/stream-tips';
+import type { BatchPath } from './messages-metrics';
 import { historyColumns, projectToHistory, sentHistoryRows, toMessage, type HistoryRow, type StoredMessageEvent } from './history-projection';
 
 export type { AppendResult, Outcome, SendItem, SendRequest } from '../domain/send-batch';
@@ -44,7 +45,11 @@ const distinctMessages = (rows: HistoryRow[]): Message[] => [...new Map(rows.map
 export class MessageStore {
   private readonly tips = new StreamTips();
 
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    /** Told the path of every batch of sends (see batchPathCounter). */
+    private readonly tookPath: (path: BatchPath) => void = () => undefined,
+  ) {}
 
   /**
    * Stores one message, or returns the original when this sender already sent this client
@@ -76,13 +81,22 @@ export class MessageStore {
   async appendBatch(items: SendItem[]): Promise<Outcome<AppendResult>[]> {
     const tips = this.knownTips(items);
     if (tips) {
+      let path: BatchPath = 'retried';
       try {
         const decided = decideSendBatch(items, tips);
-        if (await this.writeSends(this.db, decided, { unlessRetried: true })) return this.settled(decided);
+        if (await this.writeSends(this.db, decided, { unlessRetried: true })) {
+          this.tookPath('fast');
+          return this.settled(decided);
+        }
       } catch (err) {
-        if (!isStreamVersionConflict(err) && !optimisticFailures.has((err as { code?: string }).code ?? '')) throw err;
+        const code = (err as { code?: string }).code ?? '';
+        if (!isStreamVersionConflict(err) && !optimisticFailures.has(code)) throw err;
+        if (code !== uniqueViolation) path = 'stale_tip';
       }
+      this.tookPath(path);
       this.tips.forget(tips.keys());
+    } else {
+      this.tookPath('unknown_tip');
     }
     const decided = await withTransaction(this.db, async (tx) => {
       const conversationIds = [...new Set(items.map((i) => i.request.conversationId))].sort();

@@ -7,8 +7,7 @@ import {
   MessageEditedV1,
   MessageReactionV1,
   MessageSentV1,
-  PresenceConnected,
-  PresenceDisconnected,
+  PresenceTransition,
   PresenceHeartbeat,
   ReadReceiptV1,
   SessionEnded,
@@ -126,8 +125,8 @@ export const userSubjectEvents = {
 } as const;
 
 const presencePayloads: Record<keyof typeof presenceSubjects, z.ZodType> = {
-  connected: PresenceConnected,
-  disconnected: PresenceDisconnected,
+  connected: PresenceTransition,
+  disconnected: PresenceTransition,
   heartbeat: PresenceHeartbeat,
   status: UserStatusV1,
 };

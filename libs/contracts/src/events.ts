@@ -73,8 +73,8 @@ export const UserEvent = z.discriminatedUnion('type', [ConversationCreatedV1, Me
 export type UserEvent = z.infer<typeof UserEvent>;
 
 export const PresenceConnection = z.object({ connection_id: z.string().min(1).max(64), user_id: Id });
-export const PresenceConnected = PresenceConnection.extend({ gateway_id: z.string().min(1).max(64) });
-export const PresenceDisconnected = PresenceConnected;
+/** A socket that connected to or disconnected from a gateway (`presence.connected`, `presence.disconnected`). */
+export const PresenceTransition = PresenceConnection.extend({ gateway_id: z.string().min(1).max(64) });
 /** One message per gateway per interval, listing every live connection (not one message per socket). */
 export const PresenceHeartbeat = z.object({
   gateway_id: z.string().min(1).max(64),

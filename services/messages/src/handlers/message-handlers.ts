@@ -25,7 +25,7 @@ export interface MessageHandlerDeps {
   bounds: MessageBounds;
 }
 
-export interface MessageBounds {
+interface MessageBounds {
   /** A history page stops before passing this many bytes of messages (JSON), however many were asked for. */
   historyPageMaxBytes: number;
   reactions: ReactionBounds;

@@ -1,4 +1,4 @@
-import { PresenceConnected, PresenceDisconnected, PresenceHeartbeat, contracts, presenceSubjects } from '@pneumatic/contracts';
+import { PresenceHeartbeat, PresenceTransition, contracts, presenceSubjects } from '@pneumatic/contracts';
 import type { Bus, Logger } from '@pneumatic/platform';
 import type { Lease, PresenceLeases } from '../store/presence-store';
 import { publishStatus } from './status-publisher';
@@ -14,9 +14,9 @@ export function registerPresenceHandlers(bus: Bus, store: PresenceLeases, logger
       .then((wentOnline) => publishStatus(bus, wentOnline, 'online'))
       .catch(failed(what));
   return [
-    bus.subscribe(presenceSubjects.connected, PresenceConnected, (c) => renew([c], 'connect'), queue),
+    bus.subscribe(presenceSubjects.connected, PresenceTransition, (c) => renew([c], 'connect'), queue),
     bus.subscribe(presenceSubjects.heartbeat, PresenceHeartbeat, (h) => renew(h.connections, 'heartbeat'), queue),
-    bus.subscribe(presenceSubjects.disconnected, PresenceDisconnected, (c) => void store.release(c).catch(failed('disconnect')), queue),
+    bus.subscribe(presenceSubjects.disconnected, PresenceTransition, (c) => void store.release(c).catch(failed('disconnect')), queue),
     bus.serve(
       contracts.presenceQuery,
       async ({ user_ids }) => {

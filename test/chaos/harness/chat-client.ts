@@ -42,6 +42,14 @@ export interface SendRecord {
   acked: boolean;
 }
 
+/** One socket's life: when it opened, when every conversation had been synced on it, when and why it closed. */
+export interface SocketLife {
+  openedAt: number;
+  syncedAt?: number;
+  closedAt?: number;
+  closeCode?: number;
+}
+
 export interface ClientOptions {
   replyTimeoutMs: number;
   sendDeadlineMs: number;
@@ -57,9 +65,9 @@ export class ChatClient {
   readonly sends: SendRecord[] = [];
   readonly stats = { sessions: 0, duplicateFrames: 0, seqConflicts: 0, liveOutOfOrder: 0, liveGaps: 0 };
   readonly violations: string[] = [];
+  readonly sockets: SocketLife[] = [];
 
   private ws: WebSocket | undefined;
-  private open = false;
   private stopped = false;
   private gateway: number;
   private backoffMs = 200;
@@ -67,11 +75,20 @@ export class ChatClient {
   private readonly acked = new Set<string>();
   private readonly errors = new Map<string, string>();
   private readonly replies = new Map<string, Frame>();
-  private readonly syncing = new Set<string>();
+  /** The socket each conversation is being synced on: a new socket syncs again whatever an old one was doing. */
+  private readonly syncing = new Map<string, WebSocket>();
   /** Last live seq per conversation in the current session: live frames must come in order. */
   private liveLast = new Map<string, number>();
   private waiters: (() => void)[] = [];
   private refs = 0;
+
+  /**
+   * Only an OPEN socket takes frames. One the server is closing (a gateway draining with 1012) is
+   * CLOSING until its 'close' event: counting it as open would make a send retry it without pause.
+   */
+  private get open(): boolean {
+    return this.ws?.readyState === WebSocket.OPEN;
+  }
 
   constructor(
     readonly label: string,
@@ -138,8 +155,10 @@ export class ChatClient {
       const behind = this.conversations.filter((c) => this.shownCount(c) < (expected.get(c) ?? 0));
       if (behind.length === 0) return true;
       if (Date.now() > deadline) return false;
-      if (this.open) await Promise.all(behind.map((c) => this.syncConversation(c, this.ws!)));
-      else await this.until(() => this.open, deadline - Date.now());
+      const ws = this.ws;
+      if (ws && this.open) await Promise.all(behind.map((c) => this.syncConversation(c, ws)));
+      // A sync already running on this socket returns at once above: wait for its frames (or a close) instead.
+      await this.until(() => this.open && this.conversations.every((c) => this.shownCount(c) >= (expected.get(c) ?? 0)), Math.min(1000, deadline - Date.now()));
     }
   }
 
@@ -148,19 +167,23 @@ export class ChatClient {
     const url = this.urls[this.gateway % this.urls.length]!;
     const ws = new WebSocket(`${url}/ws?token=${this.user.token}`);
     this.ws = ws;
+    let life: SocketLife | undefined;
     ws.on('open', () => {
-      this.open = true;
       this.backoffMs = 200;
       this.stats.sessions++;
       this.liveLast = new Map();
       this.wake();
-      for (const c of this.conversations) void this.syncConversation(c, ws);
+      const opened: SocketLife = (life = { openedAt: Date.now() });
+      this.sockets.push(opened);
+      void Promise.all(this.conversations.map((c) => this.syncConversation(c, ws))).then(() => {
+        if (this.ws === ws) opened.syncedAt = Date.now();
+      });
     });
     ws.on('message', (data) => this.receive(JSON.parse(data.toString()) as Frame));
     ws.on('error', () => undefined); // 'close' follows
-    ws.on('close', () => {
+    ws.on('close', (code) => {
+      if (life) Object.assign(life, { closedAt: Date.now(), closeCode: code });
       if (this.ws !== ws) return;
-      this.open = false;
       this.ws = undefined;
       this.wake();
       if (this.stopped) return;
@@ -180,8 +203,8 @@ export class ChatClient {
 
   /** Asks for everything after what is shown, page by page, retrying while this socket lives. */
   private async syncConversation(conversationId: string, ws: WebSocket): Promise<void> {
-    if (this.syncing.has(conversationId)) return;
-    this.syncing.add(conversationId);
+    if (this.syncing.get(conversationId) === ws) return;
+    this.syncing.set(conversationId, ws);
     try {
       while (this.ws === ws && !this.stopped) {
         const ref = `sync-${this.label}-${++this.refs}`;
@@ -198,7 +221,7 @@ export class ChatClient {
         if (!reply.has_more && this.held.get(conversationId)!.size === 0) return;
       }
     } finally {
-      this.syncing.delete(conversationId);
+      if (this.syncing.get(conversationId) === ws) this.syncing.delete(conversationId);
     }
   }
 

@@ -73,8 +73,6 @@ export async function startGatewayService(
 
   const trustedProxies = config.TRUSTED_PROXIES;
   const securityEvents = new SecurityEvents(logger, metrics);
-  const app = createApp({ bus, verifier, logger, metrics, readiness, allowedOrigins: config.ALLOWED_ORIGINS, trustedProxies, securityEvents, rateLimiter });
-  const server = createServer(app);
   const realtime = new RealtimeServer({
     bus,
     verifier,
@@ -97,8 +95,12 @@ export async function startGatewayService(
     pingIntervalMs: config.WS_PING_INTERVAL_SECONDS * 1000,
     directory,
     typing: new TypingRelay(bus, config.WS_TYPING_EXPIRY_SECONDS * 1000),
-    drainMs: config.WS_DRAIN_SECONDS * 1000,
+    drain: { closesPerSecond: config.WS_DRAIN_CLOSES_PER_SECOND, windowMs: config.WS_DRAIN_SECONDS * 1000 },
   });
+  // A draining gateway answers /ready 503, so a load balancer sends its clients' reconnects elsewhere.
+  const checks = { ...readiness, accepting_sockets: () => realtime.accepting };
+  const app = createApp({ bus, verifier, logger, metrics, readiness: checks, allowedOrigins: config.ALLOWED_ORIGINS, trustedProxies, securityEvents, rateLimiter });
+  const server = createServer(app);
   realtime.attach(server);
   sessions.onEnded((ended) => realtime.endSession(ended));
   await new Promise<void>((resolve) => server.listen(config.PORT, '0.0.0.0', resolve));

@@ -165,7 +165,8 @@ export class ChatClient {
   private dial(): void {
     if (this.stopped) return;
     const url = this.urls[this.gateway % this.urls.length]!;
-    const ws = new WebSocket(`${url}/ws?token=${this.user.token}`);
+    // No compression offer: the gateway declines it anyway, and thousands of clients share one process.
+    const ws = new WebSocket(`${url}/ws?token=${this.user.token}`, { perMessageDeflate: false });
     this.ws = ws;
     let life: SocketLife | undefined;
     ws.on('open', () => {

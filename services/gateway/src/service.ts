@@ -19,6 +19,13 @@ import { TypingRelay } from './realtime/typing-relay';
 import { UpgradeLimiter } from './realtime/upgrade-limits';
 import { RealtimeServer } from './realtime/websocket-server';
 
+/**
+ * Connections the kernel queues until the gateway accepts them (capped by net.core.somaxconn).
+ * Node's 511 overflows when another gateway drains thousands of clients onto this one: a dropped
+ * SYN costs its client 1 s, then 3 s, 7 s, ... of retransmits, where a queued one waits its turn.
+ */
+const listenBacklog = 4096;
+
 export const loadGatewayConfig = (env: NodeJS.ProcessEnv = process.env) => loadConfig(gatewayEnv, env);
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
 
@@ -103,7 +110,7 @@ export async function startGatewayService(
   const server = createServer(app);
   realtime.attach(server);
   sessions.onEnded((ended) => realtime.endSession(ended));
-  await new Promise<void>((resolve) => server.listen(config.PORT, '0.0.0.0', resolve));
+  await new Promise<void>((resolve) => server.listen({ port: config.PORT, host: '0.0.0.0', backlog: listenBacklog }, resolve));
   onStop(() => new Promise((resolve) => server.close(resolve)));
   onStop(() => realtime.drain());
   return (server.address() as AddressInfo).port;

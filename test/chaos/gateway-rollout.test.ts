@@ -7,6 +7,7 @@
  * conversation was synced to the end of history) within 3 s; every acknowledged message stored
  * exactly once, every client shown exactly the stored history, and every client connected.
  */
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { waitFor } from '@pneumatic/testkit';
@@ -70,6 +71,12 @@ function cpuPerSecond(from: CpuReading, to: CpuReading, overMs: number): Record<
   return Object.fromEntries(Object.entries(cpuSpent(from, to)).map(([name, n]) => [name, Math.round((n * 1000) / overMs)]));
 }
 
+/** SYNs the kernel dropped because a listen queue was full, machine-wide (other suites count too). */
+function listenDrops(): number {
+  const [names, values] = readFileSync('/proc/net/netstat', 'utf8').split('\n').filter((l) => l.startsWith('TcpExt:'));
+  return Number(values!.split(' ')[names!.split(' ').indexOf('ListenDrops')]);
+}
+
 /** What the clients' records say about the drain, in ms (times from SIGTERM where named so). */
 function drainFigures(catchUps: CatchUp[], sigtermAt: number) {
   const times = catchUps.flatMap((c) => (c.caughtUpMs === undefined ? [] : [c.caughtUpMs]));
@@ -78,7 +85,11 @@ function drainFigures(catchUps: CatchUp[], sigtermAt: number) {
   const closeCodes: Record<number, number> = {};
   for (const c of catchUps) closeCodes[c.closeCode] = (closeCodes[c.closeCode] ?? 0) + 1;
   const lastCaughtUp = Math.max(...catchUps.map((c) => c.closedAt + (c.caughtUpMs ?? NaN) - sigtermAt));
-  return { times, reconnects, closedAfter, closeCodes, lastCaughtUp };
+  // Whether the other side kept up with the pace or fell behind as the drain went on.
+  const slices: number[][] = [];
+  for (const c of catchUps) if (c.caughtUpMs !== undefined) (slices[Math.floor((c.closedAt - sigtermAt) / 5000)] ??= []).push(c.caughtUpMs);
+  const bySlice = slices.map((v, i) => `${i * 5}-${i * 5 + 5} s: ${v.length} closed, p50 ${percentile(v, 50)} ms`).join('; ');
+  return { times, reconnects, closedAfter, closeCodes, lastCaughtUp, bySlice };
 }
 
 test('SIGTERM to a gateway holding 5,000 sockets: every client catches up on the other within 3 s (p99), nothing lost or duplicated', async () => {
@@ -94,6 +105,7 @@ test('SIGTERM to a gateway holding 5,000 sockets: every client catches up on the
   // This process holds every client: when its own event loop lags, so does every figure it takes.
   const lag = monitorEventLoopDelay({ resolution: 20 });
   lag.enable();
+  const dropsBefore = listenDrops();
   const sigtermAt = Date.now();
   const restarted = stack.terminate('gateway-1');
   const readyStatus = () => fetch(`${stack.probeUrl('gateway-1')}/ready`).then((r) => r.status, () => 0);
@@ -106,6 +118,7 @@ test('SIGTERM to a gateway holding 5,000 sockets: every client catches up on the
   ).catch(() => undefined);
   const settledAt = Date.now();
   lag.disable();
+  const drops = listenDrops() - dropsBefore;
   const rolloutCpu = cpuPerSecond(cpuBefore, readCpu(stack), settledAt - sigtermAt);
   await restarted;
   await sleep(loadAfterMs);
@@ -113,7 +126,7 @@ test('SIGTERM to a gateway holding 5,000 sockets: every client catches up on the
   await stack.allReady(readyBoundMs);
 
   const catchUps = onFirst.map((c) => catchUpAfter(c, sigtermAt));
-  const { times, reconnects, closedAfter, closeCodes, lastCaughtUp } = drainFigures(catchUps.filter((c): c is CatchUp => c !== undefined), sigtermAt);
+  const { times, reconnects, closedAfter, closeCodes, lastCaughtUp, bySlice } = drainFigures(catchUps.filter((c): c is CatchUp => c !== undefined), sigtermAt);
   const sends = senders.flatMap((s) => s.sends);
   const ackedDuringDrain = sends.filter((s) => s.attempts.some((a) => a.outcome === 'ack' && a.at >= sigtermAt && a.at <= sigtermAt + lastCaughtUp)).length;
   const report = await checkDelivery(stack.httpUrl(1), load, 'rollout');
@@ -123,9 +136,10 @@ test('SIGTERM to a gateway holding 5,000 sockets: every client catches up on the
       `reconnect-to-caught-up over ${times.length} of ${onFirst.length} clients: p50 ${ms(percentile(times, 50))}, p99 ${ms(percentile(times, 99))}, max ${ms(percentile(times, 100))}`,
       `  of which reconnecting alone: p50 ${ms(percentile(reconnects, 50))}, p99 ${ms(percentile(reconnects, 99))}`,
       `drain: first socket closed ${ms(Math.min(...closedAfter))} after SIGTERM, last ${ms(Math.max(...closedAfter))}; close codes ${JSON.stringify(closeCodes)}; last client caught up ${ms(lastCaughtUp)} after SIGTERM`,
+      `  by when the socket closed after SIGTERM: ${bySlice}`,
       `messages acknowledged meanwhile: ${ackedDuringDrain}; sends that needed a retry: ${sends.filter((s) => s.attempts.length > 1).length}`,
       `rollout phase: acknowledged ${counts.acknowledged}, stored ${counts.stored}, delivered ${counts.delivered}/${counts.expectedDeliveries}, lost ${counts.lost}, duplicated ${counts.duplicated}, socket lost ${counts.socketLost}, retryable ${JSON.stringify(counts.retryableAnswers)}`,
-      `CPU ms per second: steady load ${JSON.stringify(steadyCpu)}; during the drain ${JSON.stringify(rolloutCpu)}; this process's event-loop delay p99 ${ms(lag.percentile(99) / 1e6)}, max ${ms(lag.max / 1e6)}; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`,
+      `CPU ms per second: steady load ${JSON.stringify(steadyCpu)}; during the drain ${JSON.stringify(rolloutCpu)}; this process's event-loop delay p99 ${ms(lag.percentile(99) / 1e6)}, max ${ms(lag.max / 1e6)}; SYNs dropped on full listen queues (machine-wide) ${drops}; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`,
     ].join('\n'),
   );
 

@@ -376,6 +376,28 @@ describe('failover and shutdown', () => {
     expect((await ws.closed(10_000)).code).toBe(1012);
     expect(await exited).toBe(0);
   });
+
+  it('a draining gateway answers /ready 503, turns new sockets away (1012) and closes its own at the drain pace', async () => {
+    const leaving = await spawnService('gateway', { ...ctx.env, GATEWAY_ID: 'gateway-paced', WS_DRAIN_CLOSES_PER_SECOND: '1' });
+    extraGateways.push(leaving);
+    const open = await Promise.all([alice, bob, carol].map((who) => connect(who, leaving)));
+    await Promise.all(open.map((ws) => ask(ws, { type: 'ping' })));
+    const exited = leaving.stop('SIGTERM');
+    const closes = open.map(async (ws) => ({ ...(await ws.closed(10_000)), at: Date.now() }));
+    await Promise.race(closes);
+
+    const ready = await fetch(`http://127.0.0.1:${leaving.port}/ready`);
+    expect(ready.status).toBe(503);
+    expect((await ready.json()).checks).toMatchObject({ accepting_sockets: 'failing' });
+    expect((await (await connect(alice, leaving)).closed()).code).toBe(1012);
+
+    const all = await Promise.all(closes);
+    expect(all.map((c) => c.code)).toEqual([1012, 1012, 1012]);
+    // One a second: the last goes about two seconds after the first.
+    const times = all.map((c) => c.at);
+    expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(1500);
+    expect(await exited).toBe(0);
+  });
 });
 
 describe('backpressure', () => {

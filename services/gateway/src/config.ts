@@ -55,6 +55,8 @@ export const gatewayEnv = {
   WS_MAX_SOCKETS_PER_USER: z.coerce.number().int().positive().default(20),
   WS_SOCKET_LEASE_SECONDS: z.coerce.number().positive().default(60),
   WS_TYPING_EXPIRY_SECONDS: z.coerce.number().positive().default(5),
+  // On SIGTERM sockets are closed (1012) at this pace, faster if needed to be done within WS_DRAIN_SECONDS.
+  WS_DRAIN_CLOSES_PER_SECOND: z.coerce.number().positive().default(500),
   WS_DRAIN_SECONDS: z.coerce.number().positive().default(5),
   /** Conversation ids per request when a user's first socket connects here (1000 ids are ~40 KB). */
   WS_FOLLOW_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(1000),

@@ -19,6 +19,13 @@ import { TypingRelay } from './realtime/typing-relay';
 import { UpgradeLimiter } from './realtime/upgrade-limits';
 import { RealtimeServer } from './realtime/websocket-server';
 
+/**
+ * Connections the kernel queues until the gateway accepts them (capped by net.core.somaxconn).
+ * Node's 511 overflows when another gateway drains thousands of clients onto this one: a dropped
+ * SYN costs its client 1 s, then 3 s, 7 s, ... of retransmits, where a queued one waits its turn.
+ */
+const listenBacklog = 4096;
+
 export const loadGatewayConfig = (env: NodeJS.ProcessEnv = process.env) => loadConfig(gatewayEnv, env);
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
 
@@ -74,8 +81,6 @@ export async function startGatewayService(
 
   const trustedProxies = config.TRUSTED_PROXIES;
   const securityEvents = new SecurityEvents(logger, metrics);
-  const app = createApp({ bus, verifier, logger, metrics, readiness, allowedOrigins: config.ALLOWED_ORIGINS, trustedProxies, securityEvents, rateLimiter });
-  const server = createServer(app);
   const realtime = new RealtimeServer({
     bus,
     verifier,
@@ -99,11 +104,15 @@ export async function startGatewayService(
     pingIntervalMs: config.WS_PING_INTERVAL_SECONDS * 1000,
     directory,
     typing: new TypingRelay(bus, config.WS_TYPING_EXPIRY_SECONDS * 1000),
-    drainMs: config.WS_DRAIN_SECONDS * 1000,
+    drain: { closesPerSecond: config.WS_DRAIN_CLOSES_PER_SECOND, windowMs: config.WS_DRAIN_SECONDS * 1000 },
   });
+  // A draining gateway answers /ready 503, so a load balancer sends its clients' reconnects elsewhere.
+  const checks = { ...readiness, accepting_sockets: () => realtime.accepting };
+  const app = createApp({ bus, verifier, logger, metrics, readiness: checks, allowedOrigins: config.ALLOWED_ORIGINS, trustedProxies, securityEvents, rateLimiter });
+  const server = createServer(app);
   realtime.attach(server);
   sessions.onEnded((ended) => realtime.endSession(ended));
-  await new Promise<void>((resolve) => server.listen(config.PORT, '0.0.0.0', resolve));
+  await new Promise<void>((resolve) => server.listen({ port: config.PORT, host: '0.0.0.0', backlog: listenBacklog }, resolve));
   onStop(() => new Promise((resolve) => server.close(resolve)));
   onStop(() => realtime.drain());
   return (server.address() as AddressInfo).port;

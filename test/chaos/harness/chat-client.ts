@@ -68,6 +68,8 @@ export interface SessionRecord {
   closedAt?: number;
   /** `silence`: heard nothing for `silenceMs`; `cut`: the client cut it on purpose; `peer`: the server or the network closed it. */
   closedBy?: 'silence' | 'cut' | 'peer';
+  /** The WebSocket close code, e.g. 1012 from a draining gateway. */
+  closeCode?: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -83,7 +85,6 @@ export class ChatClient {
   readonly sessionLog: SessionRecord[] = [];
 
   private ws: WebSocket | undefined;
-  private open = false;
   private stopped = false;
   private gateway: number;
   private backoffMs = 200;
@@ -94,7 +95,8 @@ export class ChatClient {
   private readonly acked = new Set<string>();
   private readonly errors = new Map<string, string>();
   private readonly replies = new Map<string, Frame>();
-  private readonly syncing = new Set<string>();
+  /** The socket each conversation is being synced on: a new socket syncs again whatever an old one was doing. */
+  private readonly syncing = new Map<string, WebSocket>();
   /** Last live seq per conversation in the current session: live frames must come in order. */
   private liveLast = new Map<string, number>();
   private waiters: (() => void)[] = [];
@@ -123,6 +125,15 @@ export class ChatClient {
 
   get connected(): boolean {
     return this.open;
+  }
+
+  /**
+   * Only an OPEN socket takes frames. One the server is closing (a gateway draining with 1012), or
+   * one this client gave up on, is CLOSING until its 'close' event: counting it as open would make a
+   * send retry it without pause.
+   */
+  private get open(): boolean {
+    return this.ws?.readyState === WebSocket.OPEN;
   }
 
   private get mayTransmit(): boolean {
@@ -182,38 +193,43 @@ export class ChatClient {
       const behind = this.conversations.filter((c) => this.shownCount(c) < (expected.get(c) ?? 0));
       if (behind.length === 0) return true;
       if (Date.now() > deadline) return false;
-      if (this.open) await Promise.all(behind.map((c) => this.syncConversation(c, this.ws!)));
-      else await this.until(() => this.open, deadline - Date.now());
+      const ws = this.ws;
+      if (ws && this.open) await Promise.all(behind.map((c) => this.syncConversation(c, ws)));
+      // A sync already running on this socket returns at once above: wait for its frames (or a close) instead.
+      await this.until(() => this.open && this.conversations.every((c) => this.shownCount(c) >= (expected.get(c) ?? 0)), Math.min(1000, deadline - Date.now()));
     }
   }
 
   private dial(): void {
     if (this.stopped) return;
     const url = this.urls[this.gateway % this.urls.length]!;
-    const ws = new WebSocket(`${url}/ws?token=${this.user.token}`, this.options.socket);
+    // No compression offer: the gateway declines it anyway, and thousands of clients share one process.
+    const ws = new WebSocket(`${url}/ws?token=${this.user.token}`, { perMessageDeflate: false, ...this.options.socket });
     this.ws = ws;
+    let session: SessionRecord | undefined;
     ws.on('open', () => {
-      this.open = true;
       this.backoffMs = 200;
       this.stats.sessions++;
       this.liveLast = new Map();
-      const session: SessionRecord = { openedAt: Date.now() };
-      this.sessionLog.push(session);
+      const opened: SessionRecord = (session = { openedAt: Date.now() });
+      this.sessionLog.push(opened);
       this.wake();
       this.watchSilence(ws);
       void Promise.all(this.conversations.map((c) => this.syncConversation(c, ws))).then(() => {
         if (this.ws !== ws) return;
-        session.caughtUpAt = Date.now();
+        opened.caughtUpAt = Date.now();
         this.wake();
       });
     });
     ws.on('message', (data) => this.receive(JSON.parse(data.toString()) as Frame));
     for (const event of ['message', 'ping', 'pong'] as const) ws.on(event, () => (this.heardAt = Date.now()));
     ws.on('error', () => undefined); // 'close' follows
-    ws.on('close', () => {
+    ws.on('close', (code) => {
+      if (session) {
+        session.closeCode = code;
+        if (session.closedAt === undefined) Object.assign(session, { closedAt: Date.now(), closedBy: 'peer' });
+      }
       if (this.ws !== ws) return;
-      if (this.open) this.endSession('peer');
-      this.open = false;
       this.ws = undefined;
       this.wake();
       if (this.stopped) return;
@@ -233,8 +249,7 @@ export class ChatClient {
   /** Drops a socket on the client's own decision; 'close' follows and reconnects. */
   private abandon(ws: WebSocket, closedBy: 'silence' | 'cut'): void {
     this.endSession(closedBy);
-    // Not open from now on: `connected` and new sends see it at once, not when 'close' comes.
-    this.open = false;
+    // terminate() makes it CLOSING at once: `connected` and new sends see it before 'close' comes.
     ws.terminate();
     this.wake();
   }
@@ -260,8 +275,8 @@ export class ChatClient {
 
   /** Asks for everything after what is shown, page by page, retrying while this socket lives. */
   private async syncConversation(conversationId: string, ws: WebSocket): Promise<void> {
-    if (this.syncing.has(conversationId)) return;
-    this.syncing.add(conversationId);
+    if (this.syncing.get(conversationId) === ws) return;
+    this.syncing.set(conversationId, ws);
     try {
       while (this.ws === ws && !this.stopped) {
         const ref = `sync-${this.label}-${++this.refs}`;
@@ -278,7 +293,7 @@ export class ChatClient {
         if (!reply.has_more && this.held.get(conversationId)!.size === 0) return;
       }
     } finally {
-      this.syncing.delete(conversationId);
+      if (this.syncing.get(conversationId) === ws) this.syncing.delete(conversationId);
     }
   }
 

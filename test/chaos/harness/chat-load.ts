@@ -64,6 +64,11 @@ export class ChatLoad {
     private readonly sendIntervalMs: number,
   ) {}
 
+  /** A load over clients the caller set up; `start` can make only some of them send. */
+  static over(users: ChatUser[], conversations: ChatConversation[], clients: ChatClient[], sendIntervalMs: number): ChatLoad {
+    return new ChatLoad(users, conversations, clients, sendIntervalMs);
+  }
+
   /** The steady load the chaos and soak suites put on a stack (CHAOS_SEND_INTERVAL_MS sets its pace). */
   static againstStack(stack: StackUnderTest): Promise<ChatLoad> {
     return ChatLoad.create(stack.httpUrl(0), stack.wsUrls(), {
@@ -100,11 +105,11 @@ export class ChatLoad {
     return new ChatLoad(users, conversations, clients, options.sendIntervalMs);
   }
 
-  /** Starts every client's send loop under the given phase name. */
-  start(phase: string): void {
+  /** Starts the send loop of every client (or of `senders`) under the given phase name. */
+  start(phase: string, senders: ChatClient[] = this.clients): void {
     this.phase = phase;
     this.running = true;
-    this.loops = this.clients.map((client) => this.sendLoop(client));
+    this.loops = senders.map((client) => this.sendLoop(client));
   }
 
   /** Stops sending and waits for every send in flight to finish (acknowledged or given up). */

@@ -5,6 +5,7 @@
  */
 import { retryableCodes, type ChatClient } from './chat-client';
 import { steadily, type ChatLoad } from './chat-load';
+import { inChunks } from './in-chunks';
 
 interface StoredMessage {
   id: string;
@@ -40,6 +41,9 @@ export interface DeliveryReport {
 /** What the checker reads of a client: a ChatClient, or a stand-in for one running in another process. */
 export type CheckedClient = Pick<ChatClient, 'label' | 'user' | 'conversations' | 'sends' | 'shown' | 'violations' | 'catchUp'>;
 
+/** History reads in flight at once. */
+const historyReaders = 16;
+
 export async function readHistory(api: string, token: string, conversationId: string): Promise<StoredMessage[]> {
   const all: StoredMessage[] = [];
   for (;;) {
@@ -60,7 +64,9 @@ export async function readHistory(api: string, token: string, conversationId: st
 export async function checkDelivery(api: string, load: Pick<ChatLoad, 'conversations'> & { clients: CheckedClient[] }, phase: string): Promise<DeliveryReport> {
   const violations: string[] = [];
   const stored = new Map<string, StoredMessage[]>();
-  for (const c of load.conversations) stored.set(c.id, await readHistory(api, c.members[0]!.token, c.id));
+  // A few at a time: a crowd has thousands of conversations, one after another they take minutes.
+  const histories = await inChunks(load.conversations, historyReaders, (c) => readHistory(api, c.members[0]!.token, c.id));
+  load.conversations.forEach((c, i) => stored.set(c.id, histories[i]!));
   const storedPerConversation = new Map([...stored].map(([id, messages]) => [id, messages.length]));
 
   const caughtUp = await Promise.all(load.clients.map((client) => client.catchUp(storedPerConversation, 60_000)));

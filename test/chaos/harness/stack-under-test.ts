@@ -142,11 +142,20 @@ export class StackUnderTest {
   }
 
   /** kill -9 one process; resolves once the stack has started its replacement. */
-  async kill9(name: ProcessName): Promise<void> {
+  kill9(name: ProcessName): Promise<void> {
+    return this.signalAndAwaitRestart(name, 'SIGKILL');
+  }
+
+  /** SIGTERM to one process (it shuts down gracefully); resolves once the stack has started its replacement. */
+  terminate(name: ProcessName): Promise<void> {
+    return this.signalAndAwaitRestart(name, 'SIGTERM');
+  }
+
+  private async signalAndAwaitRestart(name: ProcessName, signal: NodeJS.Signals): Promise<void> {
     const pid = this.pids.get(name);
     if (!pid) throw new Error(`no pid known for ${name}`);
     const startsBefore = this.starts.get(name) ?? 0;
-    process.kill(pid, 'SIGKILL');
+    process.kill(pid, signal);
     await waitFor(`${name} to be restarted by the stack`, () => (this.starts.get(name) ?? 0) > startsBefore, 60_000, 50);
   }
 

@@ -12,6 +12,7 @@ import { originAllowed } from '../http/cors';
 import type { SecurityEvents } from '../http/security-events';
 import { clientAddress, type TrustedProxies } from '../http/trusted-proxies';
 import { closeCodes } from './close-codes';
+import { drainPace, type DrainSettings } from './drain-pace';
 import type { Fanout } from './fanout';
 import type { GatewayMetrics } from './gateway-metrics';
 import type { PresenceReporter } from './presence-reporter';
@@ -38,14 +39,16 @@ export interface RealtimeDeps extends SessionDeps {
   /** A socket whose unsent data passes this is too slow to keep up and is closed. */
   maxBufferedBytes: number;
   pingIntervalMs: number;
-  /** How long a draining gateway waits for clients to go before cutting them off. */
-  drainMs: number;
+  /** How a draining gateway spreads its closes; it waits for clients to go until the window ends. */
+  drain: DrainSettings;
 }
 
 /** Hard cap on one frame; the protocol's 16 KiB limit is answered with an error below it. */
 const maxPayloadBytes = 1024 * 1024;
 /** A slow client's close frame waits behind its backlog; past this it is cut off. */
 const slowCloseGraceMs = 10_000;
+/** After the last 1012 of a drain, clients get at least this long to answer before they are cut off. */
+const lastCloseGraceMs = 1000;
 const sessionEndedReason: Record<SessionEnded['reason'], string> = {
   logout: 'session ended: logged out',
   refresh_token_reuse: 'session ended: refresh token reused',
@@ -53,6 +56,8 @@ const sessionEndedReason: Record<SessionEnded['reason'], string> = {
 const scopedPath = /^\/conversations\/([0-9a-fA-F-]{36})\/ws$/;
 
 type Route = { scope?: string };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
 /** Terminates WebSockets on /ws and /conversations/{id}/ws: authenticates, registers, hands frames to a session. */
 export class RealtimeServer {
@@ -70,16 +75,28 @@ export class RealtimeServer {
     this.pinger.unref();
   }
 
+  /** False from the start of a drain: /ready says so, and new sockets are closed 1012 at once. */
+  get accepting(): boolean {
+    return !this.draining;
+  }
+
   /**
-   * Stops accepting, asks every client to reconnect elsewhere (1012: service restart) and waits
-   * for them to go, up to `drainMs`; whoever is left is cut off.
+   * Stops accepting, asks every client to reconnect elsewhere (1012: service restart) at the drain
+   * pace, and waits for them to go until the drain window ends (at least `lastCloseGraceMs` after
+   * the last close); whoever is left is cut off.
    */
   async drain(): Promise<void> {
     this.draining = true;
     clearInterval(this.pinger);
-    for (const ws of this.wss.clients) ws.close(closeCodes.restart, 'server restarting, reconnect');
-    const deadline = Date.now() + this.deps.drainMs;
-    while (this.wss.clients.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const started = Date.now();
+    const waiting = [...this.wss.clients];
+    const { batch, intervalMs } = drainPace(waiting.length, this.deps.drain);
+    for (let n = 0; waiting.length > 0; n++) {
+      await sleep(started + n * intervalMs - Date.now());
+      for (const ws of waiting.splice(0, batch)) ws.close(closeCodes.restart, 'server restarting, reconnect');
+    }
+    const deadline = Math.max(started + this.deps.drain.windowMs, Date.now() + lastCloseGraceMs);
+    while (this.wss.clients.size > 0 && Date.now() < deadline) await sleep(50);
     for (const ws of this.wss.clients) ws.terminate();
   }
 

@@ -26,6 +26,7 @@ import { checkDelivery, expectDelivered, type DeliveryReport } from './harness/d
 import { FlakyLink } from './harness/flaky-link';
 import type { RunPlan } from './harness/flaky-clients';
 import { PrivateInfrastructure } from './harness/private-infrastructure';
+import { percentile } from './harness/percentile';
 import { RemoteClients, type RemoteClient } from './harness/remote-clients';
 import { readyBoundMs, StackUnderTest } from './harness/stack-under-test';
 
@@ -67,10 +68,6 @@ const figures: Record<string, unknown> = { clients: clientCount, machine: `${os.
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const load = () => os.loadavg().map((n) => n.toFixed(1)).join(' ');
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
 const summary = (values: number[]) => ({ n: values.length, p50: percentile(values, 50), p99: percentile(values, 99), max: Math.max(...values) });
 
 beforeAll(async () => {

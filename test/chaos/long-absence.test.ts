@@ -17,7 +17,8 @@ import { readHistory } from './harness/delivery-check';
 import { sendOverBus, withChaosBus } from './harness/bus-sends';
 import { catchUp, catchUpInOwnProcess, type Arrival } from './harness/catching-up-client';
 import type { PlannedSend } from './harness/http-sends';
-import { LivePulse, percentile } from './harness/live-pulse';
+import { LivePulse } from './harness/live-pulse';
+import { percentile } from './harness/percentile';
 import { PrivateInfrastructure } from './harness/private-infrastructure';
 import { StackUnderTest } from './harness/stack-under-test';
 

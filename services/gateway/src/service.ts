@@ -27,7 +27,7 @@ import { RealtimeServer } from './realtime/websocket-server';
 const listenBacklog = 4096;
 
 export const loadGatewayConfig = (env: NodeJS.ProcessEnv = process.env) => loadConfig(gatewayEnv, env);
-export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
+type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
 
 export interface GatewayServiceDeps {
   config: GatewayConfig;

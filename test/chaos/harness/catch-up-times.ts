@@ -30,9 +30,3 @@ export function catchUpAfter(client: ChatClient, since: number): CatchUp | undef
     caughtUpMs: synced ? synced.caughtUpAt! - closed.closedAt! : undefined,
   };
 }
-
-/** Nearest-rank percentile of `values` (p in 0..100). */
-export function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
-}

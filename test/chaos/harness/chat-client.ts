@@ -28,7 +28,7 @@ export const retryableCodes = new Set(['unavailable', 'overloaded', 'rate_limite
 /** Codes that end a send: the request itself was wrong. */
 const finalCodes = new Set(['invalid_json', 'invalid_frame', 'validation_error', 'unknown_type', 'not_a_member', 'not_found', 'forbidden', 'conflict', 'too_large']);
 
-export interface SendAttempt {
+interface SendAttempt {
   /** `ack`, an error code, `closed` (the socket went away) or `timeout` (no answer on an open socket). */
   outcome: string;
   at: number;

@@ -16,12 +16,6 @@ export interface DeliverySample {
 
 type MessageFrame = { type: string; code?: string; message?: { message_id: string; conversation_id: string; sender_id: string } };
 
-export function percentile(values: number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
 export class LivePulse {
   readonly samples: DeliverySample[] = [];
   /** Answers other than delivery (e.g. `rate_limited`), by code. */

@@ -27,11 +27,10 @@ const ms = (seconds: number) => round(seconds * 1000, 3);
 /**
  * The capacity model of docs/capacity.md, measured and checked on the stack in front of it. Each
  * component's CPU (services, the Postgres backends and writers of the stack's database, NATS, Redis
- * and the load generator, from /proc) is read at two offered rates; the line through the two points
- * gives its fixed cost (cores used whatever the load: timers, pings, relay polls) and its cost per
- * message. A fan-out phase prices a delivery (a connection's memory is the idle scenario's). The model
- * predicts the rate at which the machine's cores run out, (cores - fixed) / per message, and the
- * closed loop, which sends as fast as replies come, measures it.
+ * and the load generator, from /proc) is read at two offered rates; the machine's total, as a line
+ * through the two points, predicts the rate at which its cores run out, and the closed loop, which
+ * sends as fast as replies come, measures it. A fan-out phase at the lower rate prices a delivery (a
+ * connection's memory is the idle scenario's).
  */
 export async function capacity(ctx: ScenarioContext, options: CapacityOptions): Promise<ScenarioResult> {
   const { scope, calibrationRates, users } = options;
@@ -47,9 +46,13 @@ export async function capacity(ctx: ScenarioContext, options: CapacityOptions): 
     }
     const [low, high] = points as [(typeof points)[0], (typeof points)[0]];
     const components = [...high.used.keys()].sort();
-    const perMessage = new Map(components.map((c) => [c, Math.max(0, ((high.used.get(c) ?? 0) - (low.used.get(c) ?? 0)) / (high.perSecond - low.perSecond))]));
-    const fixed = new Map(components.map((c) => [c, Math.max(0, (low.used.get(c) ?? 0) - perMessage.get(c)! * low.perSecond)]));
-    const predictedPerSecond = (cores - sum(fixed.values())) / sum(perMessage.values());
+    // The whole machine's cores against the rate, as a line through the two points, reaches the
+    // cores there are at the predicted rate. Per component the line is not straight (batches grow
+    // with the rate, so some processes cost less per message at the higher one): each is reported
+    // as its cores at both rates and its CPU per message at the higher.
+    const [usedLow, usedHigh] = [sum(low.used.values()), sum(high.used.values())];
+    const marginal = (usedHigh - usedLow) / (high.perSecond - low.perSecond);
+    const predictedPerSecond = high.perSecond + (cores - usedHigh) / marginal;
 
     const closed = await cpuDuring(scope, () => sendInTurn(rooms, ctx.durationSeconds, 'capacity, closed loop'));
     const closedTotals = closed.result.traffic.ledger.totals();
@@ -58,15 +61,13 @@ export async function capacity(ctx: ScenarioContext, options: CapacityOptions): 
     closeAll(rooms);
     rooms = [];
 
-    // Fan-out: rooms of 10 at 100 messages/s are 1,000 deliveries/s; the gateways' CPU beyond their
-    // cost for the messages themselves is the deliveries'.
+    // Fan-out: the same message rate into rooms of 10 instead of pairs (five times the deliveries);
+    // the gateways' extra CPU is the extra deliveries'.
     fanoutRooms = await populate(ctx.target, 'capf', 10, 10);
-    const fanoutRate = 100;
-    const fan = await cpuDuring(scope, () => offerLoad(ctx.durationSeconds, fanoutRooms, fanoutRate, 'capacity, fan-out'));
+    const fan = await cpuDuring(scope, () => offerLoad(ctx.durationSeconds, fanoutRooms, calibrationRates[0], 'capacity, fan-out'));
     const fanTotals = fan.result.traffic.ledger.totals();
-    const deliveriesPerSecond = fanTotals.delivered / fan.result.seconds;
-    const gatewayForMessages = (fixed.get('gateway') ?? 0) + (perMessage.get('gateway') ?? 0) * (fanTotals.acknowledged / fan.result.seconds);
-    const perDelivery = Math.max(0, ((fan.cores.get('gateway') ?? 0) - gatewayForMessages) / deliveriesPerSecond);
+    const extraDeliveries = fanTotals.delivered / fan.result.seconds - low.totals.delivered / (low.totals.acknowledged / low.perSecond);
+    const perDelivery = ((fan.cores.get('gateway') ?? 0) - (low.used.get('gateway') ?? 0)) / extraDeliveries;
     closeAll(fanoutRooms);
     fanoutRooms = [];
 
@@ -76,13 +77,15 @@ export async function capacity(ctx: ScenarioContext, options: CapacityOptions): 
       predictedMessagesPerSecond: round(predictedPerSecond, 0),
       measuredMessagesPerSecond: round(measuredPerSecond, 0),
       closedLoopBusyCores: round(busyCores, 2),
-      fixedCores: round(sum(fixed.values()), 3),
-      cpuMsPerMessage: ms(sum(perMessage.values())),
-      gatewayCpuMsPerDelivery: ms(perDelivery),
+      [`cores at ${round(low.perSecond, 0)}/s`]: round(usedLow, 2),
+      [`cores at ${round(high.perSecond, 0)}/s`]: round(usedHigh, 2),
+      marginalCpuMsPerMessage: ms(marginal),
+      cpuMsPerMessageAtHigherRate: ms(usedHigh / high.perSecond),
+      gatewayCpuMsPerExtraDelivery: ms(perDelivery),
     };
     for (const c of components) {
-      figures[`${c}: ms per message`] = ms(perMessage.get(c)!);
-      figures[`${c}: fixed cores`] = round(fixed.get(c)!, 3);
+      figures[`${c}: cores at the two rates`] = `${round(low.used.get(c) ?? 0, 3)} / ${round(high.used.get(c) ?? 0, 3)}`;
+      figures[`${c}: ms per message at the higher`] = ms((high.used.get(c) ?? 0) / high.perSecond);
       figures[`${c}: cores in closed loop`] = round(closed.cores.get(c) ?? 0, 3);
     }
     return {

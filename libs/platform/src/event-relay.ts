@@ -1,6 +1,7 @@
 import type { Database, PoolClient } from './database';
 import { relayedEventSubject, type EventLog } from './jetstream';
 import type { Logger } from './logger';
+import { runSingleActive } from './single-active';
 
 export interface EventRelayOptions {
   db: Database;
@@ -138,21 +139,18 @@ export class EventRelay {
   }
 
   /** Holds the advisory lock while relaying, so one replica publishes; the others wait on standby. */
-  private async run(): Promise<void> {
+  private run(): Promise<void> {
     const { db, logger, batchSize = 100, pollIntervalMs = 100, standbyRetryMs = 2000 } = this.options;
-    while (!this.stopped) {
-      let client: PoolClient | undefined;
-      let broken = false;
-      try {
-        client = await db.connect();
-        const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [this.name]);
-        if (!rows[0]!.locked) {
-          client.release();
-          client = undefined;
-          await this.pause(standbyRetryMs);
-          continue;
-        }
-        logger.info({ relay: this.name }, 'event relay active');
+    return runSingleActive({
+      db,
+      logger,
+      lock: this.name,
+      label: 'event relay',
+      fields: { relay: this.name },
+      standbyRetryMs,
+      stopped: () => this.stopped,
+      pause: (ms) => this.pause(ms),
+      whileActive: async (client) => {
         this.checkpoint = undefined;
         this.checkpointAhead = false;
         while (!this.stopped) {
@@ -160,16 +158,8 @@ export class EventRelay {
           if (published < batchSize) await this.pause(pollIntervalMs);
         }
         if (this.checkpointAhead) await this.writeCheckpoint(client);
-        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [this.name]);
-      } catch (err) {
-        broken = true;
-        logger.warn({ err, relay: this.name }, 'event relay failed; resuming from its checkpoint');
-        await this.pause(1000);
-      } finally {
-        // A broken connection is discarded, which also releases its advisory lock.
-        client?.release(broken);
-      }
-    }
+      },
+    });
   }
 
   private pause(ms: number): Promise<void> {

@@ -9,6 +9,7 @@ export * from './in-process-nats';
 export * from './jetstream';
 export * from './projection';
 export * from './read-ahead';
+export * from './single-active';
 export * from './lifecycle';
 export * from './logger';
 export * from './metrics';

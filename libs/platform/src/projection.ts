@@ -1,5 +1,6 @@
 import { Gauge } from 'prom-client';
 import { ReadAhead } from './read-ahead';
+import { runSingleActive } from './single-active';
 import type { Database, PoolClient, QueryResult } from './database';
 import type { RelayedEvent } from './event-relay';
 import type { EventLog, EventLogMessage } from './jetstream';
@@ -63,31 +64,21 @@ export class ProjectionRunner {
     await this.running;
   }
 
-  private async run(): Promise<void> {
+  private run(): Promise<void> {
     const { db, logger, projection, standbyRetryMs = 2000 } = this.options;
-    const lock = `projection:${projection.name}`;
-    while (!this.stopped) {
-      let client: PoolClient | undefined;
-      let broken = false;
-      try {
-        client = await db.connect();
-        const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [lock]);
-        if (!rows[0]!.locked) {
-          client.release();
-          client = undefined;
-          await sleep(standbyRetryMs);
-          continue;
-        }
+    return runSingleActive({
+      db,
+      logger,
+      lock: `projection:${projection.name}`,
+      label: 'projection',
+      fields: { projection: projection.name },
+      standbyRetryMs,
+      stopped: () => this.stopped,
+      pause: sleep,
+      whileActive: async (client) => {
         while (!this.stopped) await this.follow(client);
-        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [lock]);
-      } catch (err) {
-        broken = true;
-        logger.warn({ err, projection: projection.name }, 'projection failed; resuming from its checkpoint');
-        await sleep(1000);
-      } finally {
-        client?.release(broken);
-      }
-    }
+      },
+    });
   }
 
   /** Reads from the checkpoint on until stopped or until the checkpoint is set back by a rebuild. */
@@ -223,4 +214,4 @@ async function readCheckpoint(client: PoolClient, name: string): Promise<number>
 /** A string as an SQL literal (standard_conforming_strings, the default since Postgres 9.1). */
 const sqlLiteral = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

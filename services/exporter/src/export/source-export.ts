@@ -1,4 +1,4 @@
-import { ReadAhead, type Database, type EventStream, type Logger, type PoolClient } from '@pneumatic/platform';
+import { ReadAhead, runSingleActive, type Database, type EventStream, type Logger, type PoolClient } from '@pneumatic/platform';
 import type { JsMsg } from 'nats';
 import { Counter, Gauge } from 'prom-client';
 import { toKafkaRecord, type KafkaRecord } from '../domain/kafka-record';
@@ -67,34 +67,22 @@ export class SourceExport {
     await this.running;
   }
 
-  private async run(): Promise<void> {
+  private run(): Promise<void> {
     const { db, logger, source, standbyRetryMs = 2000 } = this.options;
-    const lock = `kafka-export:${source}`;
-    while (!this.stopped) {
-      let client: PoolClient | undefined;
-      let broken = false;
-      try {
-        client = await db.connect();
-        const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [lock]);
-        if (!rows[0]!.locked) {
-          client.release();
-          client = undefined;
-          await this.pause(standbyRetryMs);
-          continue;
-        }
-        logger.info({ source }, 'kafka export active');
+    return runSingleActive({
+      db,
+      logger,
+      lock: `kafka-export:${source}`,
+      label: 'kafka export',
+      fields: { source },
+      standbyRetryMs,
+      stopped: () => this.stopped,
+      pause: (ms) => this.pause(ms),
+      whileActive: async (client) => {
         while (!this.stopped) await this.follow(client);
-        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [lock]);
-      } catch (err) {
-        broken = true;
-        logger.warn({ err, source }, 'kafka export failed; resuming from its checkpoint');
-        await this.pause(1000);
-      } finally {
-        behindSince.delete(source);
-        // A discarded connection also releases the advisory lock.
-        client?.release(broken);
-      }
-    }
+      },
+      afterActive: () => behindSince.delete(source),
+    });
   }
 
   /** Exports from the checkpoint on until stopped or until a replay moves the checkpoint. */

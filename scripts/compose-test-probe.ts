@@ -119,7 +119,23 @@ async function socketsOnTwoGateways(aliceToken: string, bobToken: string): Promi
 
 const isMessage = (messageId: string) => (f: Frame) => f.type === 'message' && (f.message as Message).message_id === messageId;
 
+/**
+ * A socket's frames are handled once the gateway has registered it and subscribed to its user's
+ * conversations, so a `pong` says it hears them; a message sent before that would reach a member's
+ * socket only by `sync`, as a client catches up after connecting.
+ */
+async function hearing(sockets: TestSocket[]): Promise<void> {
+  await Promise.all(
+    sockets.map((s) => {
+      const ref = randomUUID();
+      s.send({ type: 'ping', ref });
+      return s.next((f) => f.type === 'pong' && f.ref === ref, 10_000);
+    }),
+  );
+}
+
 async function sendAndReceive(sockets: TestSocket[], conversationId: string, content: string): Promise<Message> {
+  await hearing(sockets);
   const messageId = randomUUID();
   sockets[0].send({ type: 'message', message_id: messageId, conversation_id: conversationId, content });
   const received = await Promise.all(sockets.map((s) => s.next(isMessage(messageId), 10_000)));

@@ -1,7 +1,7 @@
 import type { Database, PoolClient } from './database';
 import { relayedEventSubject, type EventLog } from './jetstream';
 import type { Logger } from './logger';
-import { runSingleActive } from './single-active';
+import { runSingleActive, StopSignal } from './single-active';
 
 export interface EventRelayOptions {
   db: Database;
@@ -65,9 +65,8 @@ const encoder = new TextEncoder();
  * snapshot): such a row's transaction is over, and any later commit has a larger id.
  */
 export class EventRelay {
-  private stopped = false;
   private running?: Promise<void>;
-  private wake?: () => void;
+  private readonly signal = new StopSignal();
   private checkpoint?: Checkpoint;
   /** Whether `checkpoint` is ahead of the row in relay_checkpoints, and since when the row was written. */
   private checkpointAhead = false;
@@ -84,8 +83,7 @@ export class EventRelay {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
+    this.signal.stop();
     await this.running;
   }
 
@@ -148,28 +146,16 @@ export class EventRelay {
       label: 'event relay',
       fields: { relay: this.name },
       standbyRetryMs,
-      stopped: () => this.stopped,
-      pause: (ms) => this.pause(ms),
+      signal: this.signal,
       whileActive: async (client) => {
         this.checkpoint = undefined;
         this.checkpointAhead = false;
-        while (!this.stopped) {
+        while (!this.signal.stopped) {
           const published = await this.publishPending(client);
-          if (published < batchSize) await this.pause(pollIntervalMs);
+          if (published < batchSize) await this.signal.pause(pollIntervalMs);
         }
         if (this.checkpointAhead) await this.writeCheckpoint(client);
       },
-    });
-  }
-
-  private pause(ms: number): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
     });
   }
 }

@@ -1,6 +1,6 @@
 import { Gauge } from 'prom-client';
 import { ReadAhead } from './read-ahead';
-import { runSingleActive } from './single-active';
+import { runSingleActive, StopSignal } from './single-active';
 import type { Database, PoolClient, QueryResult } from './database';
 import type { RelayedEvent } from './event-relay';
 import type { EventLog, EventLogMessage } from './jetstream';
@@ -50,7 +50,7 @@ const decoder = new TextDecoder();
  * projection across replicas; a rebuild elsewhere (checkpoint set back) makes it start over.
  */
 export class ProjectionRunner {
-  private stopped = false;
+  private readonly signal = new StopSignal();
   private running?: Promise<void>;
 
   constructor(private readonly options: ProjectionRunnerOptions) {}
@@ -60,7 +60,7 @@ export class ProjectionRunner {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.signal.stop();
     await this.running;
   }
 
@@ -73,10 +73,9 @@ export class ProjectionRunner {
       label: 'projection',
       fields: { projection: projection.name },
       standbyRetryMs,
-      stopped: () => this.stopped,
-      pause: sleep,
+      signal: this.signal,
       whileActive: async (client) => {
-        while (!this.stopped) await this.follow(client);
+        while (!this.signal.stopped) await this.follow(client);
       },
     });
   }
@@ -89,7 +88,7 @@ export class ProjectionRunner {
     // add no delay when the stream is quiet.
     const events = new ReadAhead(await stream.consumerFrom(projection.subject, expected + 1), { maxBatch: batchSize, idleMs: 1000 });
     try {
-      while (!this.stopped) {
+      while (!this.signal.stopped) {
         const group = await events.nextBatch();
         if (group.length === 0) continue;
         if ((await applyEvents(client, projection, group, expected, this.options.logger)).outcome === 'reset') return;
@@ -214,4 +213,3 @@ async function readCheckpoint(client: PoolClient, name: string): Promise<number>
 /** A string as an SQL literal (standard_conforming_strings, the default since Postgres 9.1). */
 const sqlLiteral = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

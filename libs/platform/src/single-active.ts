@@ -1,6 +1,29 @@
 import type { Database, PoolClient } from './database';
 import type { Logger } from './logger';
 
+/** A background worker's stop: `stopped` turns true, and a pause under way ends at once. */
+export class StopSignal {
+  stopped = false;
+  private wake?: () => void;
+
+  stop(): void {
+    this.stopped = true;
+    this.wake?.();
+  }
+
+  /** Waits `ms`, or less if the worker is stopped meanwhile. */
+  pause(ms: number): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}
+
 export interface SingleActiveOptions {
   db: Database;
   /** A Postgres advisory lock's name: whichever replica holds it is the active one. */
@@ -12,9 +35,7 @@ export interface SingleActiveOptions {
   fields: Record<string, unknown>;
   /** How often a replica on standby tries the lock again. */
   standbyRetryMs: number;
-  stopped(): boolean;
-  /** Waits (a stop may cut it short). */
-  pause(ms: number): Promise<void>;
+  signal: StopSignal;
   /** Runs while this replica holds the lock, until stopped; throwing releases the lock and starts over after a second. */
   whileActive(client: PoolClient): Promise<void>;
   /** After every spell of being active, however it ended. */
@@ -28,8 +49,8 @@ export interface SingleActiveOptions {
  * connection after a failure releases it too.
  */
 export async function runSingleActive(options: SingleActiveOptions): Promise<void> {
-  const { db, lock, logger, label, fields, standbyRetryMs, stopped, pause } = options;
-  while (!stopped()) {
+  const { db, lock, logger, label, fields, standbyRetryMs, signal } = options;
+  while (!signal.stopped) {
     let client: PoolClient | undefined;
     let broken = false;
     try {
@@ -38,7 +59,7 @@ export async function runSingleActive(options: SingleActiveOptions): Promise<voi
       if (!rows[0]!.locked) {
         client.release();
         client = undefined;
-        await pause(standbyRetryMs);
+        await signal.pause(standbyRetryMs);
         continue;
       }
       logger.info(fields, `${label} active`);
@@ -47,7 +68,7 @@ export async function runSingleActive(options: SingleActiveOptions): Promise<voi
     } catch (err) {
       broken = true;
       logger.warn({ err, ...fields }, `${label} failed; resuming from its checkpoint`);
-      await pause(1000);
+      await signal.pause(1000);
     } finally {
       if (client) options.afterActive?.();
       client?.release(broken);

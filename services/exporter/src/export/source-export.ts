@@ -1,4 +1,4 @@
-import { ReadAhead, runSingleActive, type Database, type EventStream, type Logger, type PoolClient } from '@pneumatic/platform';
+import { ReadAhead, runSingleActive, StopSignal, type Database, type EventStream, type Logger, type PoolClient } from '@pneumatic/platform';
 import type { JsMsg } from 'nats';
 import { Counter, Gauge } from 'prom-client';
 import { toKafkaRecord, type KafkaRecord } from '../domain/kafka-record';
@@ -51,9 +51,8 @@ export const exportedRecords = new Counter({
  * the others wait on standby. A replay that sets the checkpoint back makes the runner start over.
  */
 export class SourceExport {
-  private stopped = false;
   private running?: Promise<void>;
-  private wake?: () => void;
+  private readonly signal = new StopSignal();
 
   constructor(private readonly options: SourceExportOptions) {}
 
@@ -62,8 +61,7 @@ export class SourceExport {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
+    this.signal.stop();
     await this.running;
   }
 
@@ -76,10 +74,9 @@ export class SourceExport {
       label: 'kafka export',
       fields: { source },
       standbyRetryMs,
-      stopped: () => this.stopped,
-      pause: (ms) => this.pause(ms),
+      signal: this.signal,
       whileActive: async (client) => {
-        while (!this.stopped) await this.follow(client);
+        while (!this.signal.stopped) await this.follow(client);
       },
       afterActive: () => behindSince.delete(source),
     });
@@ -93,7 +90,7 @@ export class SourceExport {
     const events = new ReadAhead<JsMsg>(await stream.consumerFrom(`events.${source}.>`, checkpoint + 1), { maxBatch: batchSize, idleMs: 1000 });
     behindSince.set(source, -1);
     try {
-      while (!this.stopped) {
+      while (!this.signal.stopped) {
         const group = await events.nextBatch();
         if (group.length === 0) {
           // Quiet: notice a replay within a second.
@@ -102,7 +99,7 @@ export class SourceExport {
         }
         if (await this.export(client, group, checkpoint, events.buffered)) return;
         checkpoint = group.at(-1)!.seq;
-        if (group.length < batchSize && lingerMs > 0) await this.pause(lingerMs);
+        if (group.length < batchSize && lingerMs > 0) await this.signal.pause(lingerMs);
       }
     } finally {
       await events.close();
@@ -120,9 +117,9 @@ export class SourceExport {
         await sink.send(mapped.map((m) => m.record));
         break;
       } catch (err) {
-        if (this.stopped) throw err;
+        if (this.signal.stopped) throw err;
         logger.warn({ err, source, records: group.length }, 'kafka did not acknowledge a batch; sending it again');
-        await this.pause(retryMs);
+        await this.signal.pause(retryMs);
         // Still holding the lock? A dead connection has released it, and another replica may be exporting.
         await client.query('SELECT 1');
       }
@@ -133,16 +130,5 @@ export class SourceExport {
     const lastTime = mapped.at(-1)!.time;
     behindSince.set(source, (last.info.pending > 0 || moreWaiting()) && lastTime !== undefined ? lastTime : -1);
     return !advanced;
-  }
-
-  private pause(ms: number): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
   }
 }

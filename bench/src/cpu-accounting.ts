@@ -1,3 +1,4 @@
+import { processStat } from '@pneumatic/testkit';
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 
@@ -22,22 +23,12 @@ interface ProcessInfo {
   rssBytes: number;
 }
 
-// Linux reports CPU time in clock ticks; 100 a second on every kernel this runs on (getconf CLK_TCK).
-const ticksPerSecond = 100;
-
 function readProcess(pid: number): ProcessInfo | undefined {
+  const stat = processStat(pid);
+  if (!stat) return undefined;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
-    return {
-      pid,
-      ppid: Number(fields[1]),
-      cmdline,
-      cpuSeconds: (Number(fields[11]) + Number(fields[12])) / ticksPerSecond,
-      rssBytes: Number(fields[21]) * 4096,
-    };
+    return { pid, ppid: stat.ppid, cmdline, cpuSeconds: stat.cpuMs / 1000, rssBytes: stat.rssBytes };
   } catch {
     return undefined; // exited while being read
   }

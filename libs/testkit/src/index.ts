@@ -6,3 +6,4 @@ export * from './wait';
 export * from './http';
 export * from './kafka-mock';
 export * from './kafka-container';
+export * from './process-stat';

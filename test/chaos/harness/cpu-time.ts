@@ -2,22 +2,8 @@
  * CPU time the stack's processes (and this test process) spend, from /proc: unlike latencies it
  * hardly depends on what else the machine runs, so it says what a fault costs even on a busy box.
  */
-import { readFileSync } from 'node:fs';
+import { processStat } from '@pneumatic/testkit';
 import type { StackUnderTest } from './stack-under-test';
-
-/** Linux's USER_HZ, in which /proc reports CPU time (100 on every architecture Node runs on). */
-const ticksPerSecond = 100;
-
-/** utime + stime of a live process in ms; undefined once it is gone. */
-function cpuMs(pid: number): number | undefined {
-  try {
-    // After the parenthesised command name the fields start at 3 (state); utime is 14, stime 15.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
-  } catch {
-    return undefined;
-  }
-}
 
 export type CpuReading = Map<string, { pid: number; ms: number }>;
 
@@ -25,7 +11,7 @@ export type CpuReading = Map<string, { pid: number; ms: number }>;
 export function readCpu(stack: StackUnderTest): CpuReading {
   const reading: CpuReading = new Map();
   for (const [name, pid] of [...stack.pids, ['test', process.pid] as const]) {
-    const ms = cpuMs(pid);
+    const ms = processStat(pid)?.cpuMs;
     if (ms !== undefined) reading.set(name, { pid, ms });
   }
   return reading;

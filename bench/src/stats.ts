@@ -1,3 +1,5 @@
+import { nearestRank } from '@pneumatic/testkit';
+
 /** Latency samples in milliseconds, kept whole so percentiles are exact. */
 export class Samples {
   private values: number[] = [];
@@ -13,13 +15,11 @@ export class Samples {
   }
 
   percentile(p: number): number {
-    if (this.values.length === 0) return NaN;
     if (!this.sorted) {
       this.values.sort((a, b) => a - b);
       this.sorted = true;
     }
-    const rank = Math.min(this.values.length - 1, Math.max(0, Math.ceil((p / 100) * this.values.length) - 1));
-    return this.values[rank]!;
+    return nearestRank(this.values, p);
   }
 
   summary(): { count: number; p50: number; p90: number; p99: number; max: number } {

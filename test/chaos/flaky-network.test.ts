@@ -16,6 +16,7 @@
  * silence bound, and that replay (link back → caught up by `sync`) has p99 ≤ 1 s. Figures are
  * printed and written to test-results/flaky-network-report.json. README: Scale-out, Flaky networks.
  */
+import { percentile } from '@pneumatic/testkit';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,7 +27,6 @@ import { checkDelivery, expectDelivered, type DeliveryReport } from './harness/d
 import { FlakyLink } from './harness/flaky-link';
 import type { RunPlan } from './harness/flaky-clients';
 import { PrivateInfrastructure } from './harness/private-infrastructure';
-import { percentile } from './harness/percentile';
 import { RemoteClients, type RemoteClient } from './harness/remote-clients';
 import { readyBoundMs, StackUnderTest } from './harness/stack-under-test';
 

@@ -10,9 +10,8 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { waitFor } from '@pneumatic/testkit';
+import { percentile, waitFor } from '@pneumatic/testkit';
 import { catchUpAfter, type CatchUp } from './harness/catch-up-times';
-import { percentile } from './harness/percentile';
 import { cpuSpent, readCpu, type CpuReading } from './harness/cpu-time';
 import { gatherCrowd, type Crowd } from './harness/crowd';
 import { checkDelivery, expectDelivered } from './harness/delivery-check';

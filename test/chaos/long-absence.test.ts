@@ -11,14 +11,13 @@
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { waitFor } from '@pneumatic/testkit';
+import { percentile, waitFor } from '@pneumatic/testkit';
 import { createConversation, signUp } from './harness/chat-load';
 import { readHistory } from './harness/delivery-check';
 import { sendOverBus, withChaosBus } from './harness/bus-sends';
 import { catchUp, catchUpInOwnProcess, type Arrival } from './harness/catching-up-client';
 import type { PlannedSend } from './harness/http-sends';
 import { LivePulse } from './harness/live-pulse';
-import { percentile } from './harness/percentile';
 import { PrivateInfrastructure } from './harness/private-infrastructure';
 import { StackUnderTest } from './harness/stack-under-test';
 

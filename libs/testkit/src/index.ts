@@ -7,3 +7,4 @@ export * from './http';
 export * from './kafka-mock';
 export * from './kafka-container';
 export * from './process-stat';
+export * from './percentile';

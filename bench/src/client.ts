@@ -70,12 +70,23 @@ export class ChatSocket implements ChatConnection {
     ws.on('message', (data) => this.onFrame(JSON.parse(data.toString()) as Frame, this));
   }
 
+  /**
+   * Resolves once the gateway answered a ping: frames are handled only after it has registered the
+   * socket and subscribed to its user's events, so a conversation created before that answer could
+   * announce itself (`conversation_created`) before the gateway listens.
+   */
   static open(wsBase: string, token: string, timeoutMs = 30_000): Promise<ChatSocket> {
     const ws = new WebSocket(`${wsBase}/ws?token=${encodeURIComponent(token)}`, { perMessageDeflate: false });
     const socket = new ChatSocket(ws);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('socket open timed out')), timeoutMs);
-      ws.once('open', () => (clearTimeout(timer), resolve(socket)));
+      socket.onFrame = (frame) => {
+        if (frame.type !== 'pong') return;
+        socket.onFrame = () => undefined;
+        clearTimeout(timer);
+        resolve(socket);
+      };
+      ws.once('open', () => ws.send(JSON.stringify({ type: 'ping' })));
       ws.once('error', (err) => (clearTimeout(timer), reject(err)));
     });
   }

@@ -36,11 +36,13 @@ async function insertSent(tx: Queryable, events: MessageSent[]): Promise<void> {
 }
 
 /** New messages as a set of `history` rows (`h`), to insert alone or within a larger statement; parameters from `first`. */
-export function sentHistoryRows(messages: Message[], first = 1): { sql: string; values: unknown[] } {
+export function sentHistoryRows(messages: Message[], first = 1): { sql: string; values: unknown[]; column: (name: (typeof historyColumnNames)[number]) => string } {
   const column = <T>(pick: (m: Message) => T) => messages.map(pick);
   const types = ['uuid', 'uuid', 'bigint', 'text', 'uuid', 'text', 'text', 'timestamptz', 'timestamptz', 'boolean', 'jsonb', 'jsonb'];
   return {
     sql: `unnest(${types.map((type, i) => `$${first + i}::${type}[]`).join(', ')}) AS h(${historyColumns})`,
+    /** The parameter holding one column's array, by column name. */
+    column: (name: (typeof historyColumnNames)[number]) => `$${first + historyColumnNames.indexOf(name)}`,
     values: [
       column((m) => m.id),
       column((m) => m.conversation_id),
@@ -96,8 +98,10 @@ async function applyChange(tx: Queryable, event: StoredMessageEvent): Promise<vo
 }
 
 /** `history` columns in `HistoryRow` order, for statements that must not depend on the table's column order. */
-export const historyColumns =
-  'id, conversation_id, seq, client_message_id, sender_id, sender_username, content, created_at, edited_at, deleted, reactions, mentions';
+const historyColumnNames = [
+  'id', 'conversation_id', 'seq', 'client_message_id', 'sender_id', 'sender_username', 'content', 'created_at', 'edited_at', 'deleted', 'reactions', 'mentions',
+] as const;
+export const historyColumns = historyColumnNames.join(', ');
 
 export interface HistoryRow {
   id: string;

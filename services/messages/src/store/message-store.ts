@@ -128,12 +128,12 @@ export class MessageStore {
    * a retry racing its original still meets the unique index, so idempotency stays exact.
    */
   private async writeSends(db: Queryable, { appends }: DecidedSends, { unlessRetried = false } = {}): Promise<boolean> {
-    const append = streamAppendCtes(appends, 1, unlessRetried ? 'EXISTS (SELECT FROM retried)' : undefined);
+    const append = streamAppendCtes(appends, 1, unlessRetried ? '(SELECT yes FROM retried)' : undefined);
     if (append.stored.length === 0) return true;
     const messages = (append.stored as StoredMessageEvent[]).flatMap((e) => (e.type === 'message.sent' ? [e.data.message] : []));
     const rows = sentHistoryRows(messages, append.values.length + 1);
-    const retried = `retried AS (SELECT FROM history x, ${rows.sql}
-      WHERE x.sender_id = h.sender_id AND x.client_message_id = h.client_message_id LIMIT 1), `;
+    // sent_before (migration 003) probes the unique index whatever the generic plan's statistics were.
+    const retried = `retried AS (SELECT sent_before(${rows.column('sender_id')}::uuid[], ${rows.column('client_message_id')}::text[]) AS yes), `;
     // Named (prepared once per connection): the text is the same for every batch, arrays carry the rows.
     const { rowCount } = await db.query({
       name: unlessRetried ? 'messages.append-sends-unless-retried' : 'messages.append-sends',

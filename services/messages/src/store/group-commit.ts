@@ -5,7 +5,10 @@ import type { AppendResult, MessageStore, SendItem } from './message-store';
 export interface GroupCommitOptions {
   /** Sends per transaction. */
   maxBatch: number;
-  /** How long an idle queue waits for company before committing a lone send. */
+  /**
+   * How long an idle queue waits for company before committing a lone send; 0 commits at the end of
+   * the event-loop turn, with the sends that arrived in the same read from NATS.
+   */
   windowMs: number;
   /** Sends waiting at most; past it a send is refused as `overloaded`. */
   maxQueued: number;
@@ -27,7 +30,8 @@ interface Waiting {
  */
 export class GroupCommit {
   private queue: Waiting[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  /** Cancels the commit scheduled for a lone send's company, if one is. */
+  private cancelScheduled: (() => void) | undefined;
   private inFlight = 0;
 
   constructor(
@@ -45,13 +49,22 @@ export class GroupCommit {
       // A batch that finishes takes what queued meanwhile, with no window.
       if (this.inFlight >= this.options.maxInFlight) return;
       if (this.queue.length >= this.options.maxBatch) this.dispatch();
-      else this.timer ??= setTimeout(() => this.dispatch(), this.options.windowMs);
+      else this.cancelScheduled ??= this.scheduleDispatch();
     });
   }
 
+  private scheduleDispatch(): () => void {
+    if (this.options.windowMs > 0) {
+      const timer = setTimeout(() => this.dispatch(), this.options.windowMs);
+      return () => clearTimeout(timer);
+    }
+    const immediate = setImmediate(() => this.dispatch());
+    return () => clearImmediate(immediate);
+  }
+
   private dispatch(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancelScheduled?.();
+    this.cancelScheduled = undefined;
     while (this.queue.length > 0 && this.inFlight < this.options.maxInFlight) {
       this.inFlight++;
       void this.commit(this.queue.splice(0, this.options.maxBatch)).finally(() => {

@@ -2,6 +2,7 @@ import { DomainError, contracts } from '@pneumatic/contracts';
 import type { Bus } from '@pneumatic/platform';
 import jwt from 'jsonwebtoken';
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { VerifiedTokens } from '../domain/verified-tokens';
 
 export interface AccessClaims {
   userId: string;
@@ -30,6 +31,7 @@ export interface TokenSettings {
  */
 export class AccessTokenVerifier {
   private keys = new Map<string, KeyObject>();
+  private readonly verified = new VerifiedTokens<AccessClaims>();
   private refreshing: Promise<void> | undefined;
   private lastRefresh = 0;
 
@@ -42,6 +44,13 @@ export class AccessTokenVerifier {
 
   async verify(token: string | undefined): Promise<AccessClaims> {
     if (!token) throw unauthorized('missing bearer token');
+    const claims = this.verified.get(token, Date.now()) ?? (await this.checkSignatureAndClaims(token));
+    // Every time, cached or not: a session may end at any moment.
+    if (await this.sessions.hasEnded(claims.sessionId)) throw unauthorized('session ended');
+    return claims;
+  }
+
+  private async checkSignatureAndClaims(token: string): Promise<AccessClaims> {
     const decoded = jwt.decode(token, { complete: true });
     const kid = decoded?.header.kid;
     if (!decoded || !kid || decoded.header.alg !== 'ES256') throw unauthorized('invalid token');
@@ -61,8 +70,9 @@ export class AccessTokenVerifier {
     }
     // A token without a session could never be ended: tokens from before `sid` existed get a refresh.
     if (typeof claims.sid !== 'string' || typeof claims.exp !== 'number') throw unauthorized('invalid token');
-    if (await this.sessions.hasEnded(claims.sid)) throw unauthorized('session ended');
-    return { userId: claims.sub, username: claims.username, sessionId: claims.sid, expiresAt: claims.exp * 1000 };
+    const access = { userId: claims.sub, username: claims.username, sessionId: claims.sid, expiresAt: claims.exp * 1000 };
+    this.verified.remember(token, access);
+    return access;
   }
 
   private async keyFor(kid: string): Promise<KeyObject> {
@@ -78,6 +88,8 @@ export class AccessTokenVerifier {
   private async refresh(): Promise<void> {
     const { keys } = await this.bus.call(contracts.authJwks, {});
     this.lastRefresh = Date.now();
+    const withdrawn = [...this.keys.keys()].some((kid) => !keys.some((jwk) => jwk.kid === kid));
+    if (withdrawn) this.verified.forgetAll();
     this.keys = new Map(keys.map((jwk) => [jwk.kid, createPublicKey({ key: jwk, format: 'jwk' })]));
   }
 }

@@ -88,6 +88,8 @@ export class ChatSocket implements ChatConnection {
       };
       ws.once('open', () => ws.send(JSON.stringify({ type: 'ping' })));
       ws.once('error', (err) => (clearTimeout(timer), reject(err)));
+      // Refused after the upgrade (a limit, a bad token): closed with a code instead of answered.
+      ws.once('close', (code, reason) => (clearTimeout(timer), reject(new Error(`socket closed ${code}: ${reason.toString()}`))));
     });
   }
 

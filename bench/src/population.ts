@@ -22,6 +22,12 @@ export interface Room {
 
 const password = 'bench-password-1';
 const runTag = randomBytes(3).toString('hex');
+/**
+ * Numbers each population of this run: a scenario run twice (the open loop at two rates) must not
+ * reuse its users, or its rooms of two would be their existing direct conversations, which a
+ * create returns without announcing anything.
+ */
+let populations = 0;
 
 /**
  * `rooms` group conversations of `size` members, one socket per member, sockets spread over
@@ -31,8 +37,9 @@ export async function populate(target: Target, label: string, rooms: number, siz
   if (target.anchor) return populateAnchor(target.gateways, target.anchor, rooms, size);
   const apis = target.gateways.map((g) => new ChatApi(g));
   const total = rooms * size;
+  const tag = `${runTag}${label}${populations++}`;
   const accounts = await inBatches(Array.from({ length: total }, (_, i) => i), 16, (i) =>
-    apis[i % apis.length]!.account(`b${runTag}${label}${i}`.slice(0, 32), password),
+    apis[i % apis.length]!.account(`b${tag}x${i}`.slice(0, 32), password),
   );
   const sockets = await inBatches(accounts, 64, (a, i) => ChatSocket.open(wsBase(target.gateways[i % target.gateways.length]!), a.token));
   // A socket learns of a new conversation from `conversation_created`; sending before every member
@@ -51,9 +58,13 @@ export async function populate(target: Target, label: string, rooms: number, siz
     return { conversationId, members };
   });
   const deadline = Date.now() + 60_000;
-  const ready = () => result.every((room) => room.members.every((m) => heard.get(m.socket.id)!.has(room.conversationId)));
-  while (!ready()) {
-    if (Date.now() > deadline) throw new Error('members did not all hear of their conversations within 60 s');
+  const unheard = () => result.flatMap((room) => room.members.filter((m) => !heard.get(m.socket.id)!.has(room.conversationId)));
+  while (unheard().length > 0) {
+    if (Date.now() > deadline) {
+      const missing = unheard();
+      const closed = missing.filter((m) => !m.socket.open).length;
+      throw new Error(`${missing.length} of ${total} members (${closed} of their sockets closed) did not hear of their conversations within 60 s`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   return result;

@@ -9,7 +9,8 @@ const residentBytes = (metrics: string) => Number(/^process_resident_memory_byte
 /** N idle sockets on one gateway; its resident memory growth divided by N. */
 export async function idleSockets(ctx: ScenarioContext, sockets: number): Promise<ScenarioResult> {
   const gateway = ctx.target.gateways[0]!;
-  const connect = await idleConnector(ctx.target, Math.min(100, sockets));
+  // Ten devices per user: under the gateway's cap on sockets per user (WS_MAX_SOCKETS_PER_USER, 20).
+  const connect = await idleConnector(ctx.target, Math.ceil(sockets / 10));
   await new Promise((r) => setTimeout(r, 1000));
   const before = residentBytes(await ctx.metrics(0));
   let opened = 0;

@@ -6,18 +6,14 @@
  * migrations as the distributed mode either way; only the adapters differ.
  */
 // First: instrumentation must be in place before http and pg are loaded.
-import '@pneumatic/platform/dist/telemetry-preload';
-import { authSchema, startAuthService } from '@pneumatic/auth/dist/service';
-import { loadAuthConfig } from '@pneumatic/auth/dist/config';
-import { conversationsSchema, startConversationsService } from '@pneumatic/conversations/dist/service';
-import { InMemoryRateCounter, redisRateCounter, type RateCounter } from '@pneumatic/gateway/dist/http/rate-limits';
-import { loadGatewayConfig, startGatewayService } from '@pneumatic/gateway/dist/service';
-import { groupCommitEnv, messageBoundsEnv } from '@pneumatic/messages/dist/config';
-import { messagesSchema, startMessagesService } from '@pneumatic/messages/dist/service';
-import { presenceEnv } from '@pneumatic/presence/dist/config';
-import { startPresenceService } from '@pneumatic/presence/dist/service';
-import { InMemoryPresenceStore } from '@pneumatic/presence/dist/store/in-memory-presence-store';
-import { PresenceStore, type PresenceLeases, type PresenceTimings } from '@pneumatic/presence/dist/store/presence-store';
+import '@pneumatic/platform/telemetry-preload';
+import { authSchema, loadAuthConfig, startAuthService } from '@pneumatic/auth';
+import { conversationsSchema, startConversationsService } from '@pneumatic/conversations';
+import { loadGatewayConfig, redisRateCounter, startGatewayService, type RateCounter } from '@pneumatic/gateway';
+import { InMemoryRateCounter } from '@pneumatic/gateway/embedded';
+import { groupCommitEnv, messageBoundsEnv, messagesSchema, startMessagesService } from '@pneumatic/messages';
+import { PresenceStore, presenceEnv, startPresenceService, type PresenceLeases, type PresenceTimings } from '@pneumatic/presence';
+import { InMemoryPresenceStore } from '@pneumatic/presence/embedded';
 import {
   Bus,
   EventStream,

@@ -19,9 +19,8 @@ import {
   migrate,
   resetProjection,
 } from '@pneumatic/platform';
-import { conversationSummaries } from '@pneumatic/conversations/dist/projections/conversation-summaries';
-import { compareHistory, rebuildHistory } from '@pneumatic/messages/dist/projections/history-rebuild';
-import { backfillUserDirectory, userDirectory } from '@pneumatic/messages/dist/projections/user-directory';
+import { conversationSummaries } from '@pneumatic/conversations/projections';
+import { backfillUserDirectory, compareHistory, rebuildHistory, userDirectory } from '@pneumatic/messages/projections';
 import path from 'node:path';
 
 const usage = 'usage: npm run projections -- rebuild <history|conversation_summaries|user_directory> | verify history';

@@ -1,5 +1,5 @@
 // First: instrumentation must be in place before http and pg are loaded.
-import '@pneumatic/platform/dist/telemetry-preload';
+import '@pneumatic/platform/telemetry-preload';
 import {
   Bus,
   EventStream,

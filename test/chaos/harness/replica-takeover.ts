@@ -4,7 +4,7 @@
  * another session, and acknowledged.
  */
 import { defaultMessagesPartitions, partitionOf } from '@pneumatic/contracts';
-import { leaseApplicationName } from '@pneumatic/messages/dist/store/partition-leases';
+import { leaseApplicationName } from '@pneumatic/messages';
 import { Client } from 'pg';
 import type { ChatLoad } from './chat-load';
 import type { ProcessName, StackUnderTest } from './stack-under-test';

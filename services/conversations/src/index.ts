@@ -1,0 +1,2 @@
+/** The conversations service's public surface: what a launcher needs to run it inside its own process. */
+export { conversationsSchema, startConversationsService } from './service';

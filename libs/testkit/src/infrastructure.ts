@@ -110,13 +110,39 @@ export async function createTestDatabase(infra: Infrastructure, name: string): P
   };
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Ports for what a test spawns. Not from `listen(0)`: that draws from Linux's ephemeral range
+ * (32768-60999), where every outbound connection takes its local port too, and a port released for
+ * a child to bind was taken before it could (a crashed service, and another suite's process
+ * answering its /ready). So ports come from below that range, a slice per Jest worker (parallel
+ * suites never pick the same one), each handed out once per pass through the slice.
+ */
+const portsFirst = 20_000;
+const portsEnd = 32_768;
+const workerSlices = 8;
+const sliceSize = Math.floor((portsEnd - portsFirst) / workerSlices);
+const sliceFirst = portsFirst + ((Number(process.env.JEST_WORKER_ID ?? '1') - 1) % workerSlices) * sliceSize;
+let nextInSlice = 0;
+
+/** Whether nothing listens on `port` of the loopback address. */
+export function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.once('error', reject);
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
+
+/** `count` consecutive free ports (a stack numbers its gateways and admin ports consecutively). */
+export async function freePortRange(count: number): Promise<number> {
+  for (let tried = 0; tried < sliceSize; tried += count) {
+    if (nextInSlice + count > sliceSize) nextInSlice = 0;
+    const base = sliceFirst + nextInSlice;
+    nextInSlice += count;
+    const free = await Promise.all(Array.from({ length: count }, (_, i) => portFree(base + i)));
+    if (free.every(Boolean)) return base;
+  }
+  throw new Error(`no ${count} consecutive free ports in ${sliceFirst}-${sliceFirst + sliceSize - 1}`);
+}
+
+export const freePort = (): Promise<number> => freePortRange(1);

@@ -7,8 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import path from 'node:path';
 import readline from 'node:readline';
-import { waitFor } from '@pneumatic/testkit';
-import { freePortRange, type PrivateInfrastructure } from './private-infrastructure';
+import { freePortRange, waitFor } from '@pneumatic/testkit';
+import type { PrivateInfrastructure } from './private-infrastructure';
 
 /** A process of the stack: `messages-2`, `gateway-3` and so on exist when the topology asks for them. */
 export type ProcessName = 'auth' | 'conversations' | 'messages' | 'presence' | `messages-${number}` | `gateway-${number}`;

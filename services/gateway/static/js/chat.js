@@ -1,3 +1,4 @@
+// @ts-check
 import { OUTBOX_LIMIT, RETRYABLE, Realtime } from './realtime.js';
 import { SessionExpired, api, clearTokens, hasSession, keepSessionFresh, logOut } from './session.js';
 import { personLabel } from './people.js';
@@ -11,9 +12,16 @@ const TYPING_SHOW_MS = 6_000; // the server ends typing after 5 s; this only cov
 const PRESENCE_POLL_MS = 30_000;
 const SYNC_RETRY_MS = 1_000; // after a sync page was refused as too fast or while the server is busy
 
-const $ = (id) => document.getElementById(id);
+/** @param {string} id */
+const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+/** @param {string} id */
+const field = (id) => /** @type {HTMLInputElement} */ ($(id));
+/** @param {string} id */
+const form = (id) => /** @type {HTMLFormElement} */ ($(id));
+/** What a `frame`, `sendfailed`… event of the Realtime connection carries. @param {Event} e */
+const detail = (e) => /** @type {CustomEvent} */ (e).detail;
 const list = $('messages');
-const input = $('message-input');
+const input = /** @type {HTMLTextAreaElement} */ ($('message-input'));
 
 const state = {
   me: null,
@@ -121,7 +129,7 @@ function renderConversations() {
 }
 
 function renderUsers() {
-  const q = $('user-search').value.trim().toLowerCase();
+  const q = field('user-search').value.trim().toLowerCase();
   const users = [...state.users.values()]
     .filter((u) => u.id !== state.me.id)
     .filter((u) => !q || u.username.toLowerCase().startsWith(q) || (u.full_name ?? '').toLowerCase().includes(q))
@@ -379,8 +387,8 @@ function placeMessage(incoming) {
   const existing = known && list.querySelector(`li[data-id="${CSS.escape(m.id)}"]`);
   if (existing) return existing.replaceWith(node);
   // Unsent messages (no seq) stay last; everything else goes in seq order.
-  let before = list.lastElementChild;
-  while (before && !(before.dataset.seq && Number(before.dataset.seq) < m.seq)) before = before.previousElementSibling;
+  let before = /** @type {HTMLElement | null} */ (list.lastElementChild);
+  while (before && !(before.dataset.seq && Number(before.dataset.seq) < m.seq)) before = /** @type {HTMLElement | null} */ (before.previousElementSibling);
   if (before) before.after(node);
   else list.prepend(node);
 }
@@ -389,7 +397,7 @@ function placeMessage(incoming) {
 function updateReceipts() {
   const readers = state.readBy.get(state.activeId);
   const seenUpTo = readers ? Math.max(0, ...readers.values()) : 0;
-  const mine = [...list.querySelectorAll('li.mine')];
+  const mine = [.../** @type {NodeListOf<HTMLLIElement>} */ (list.querySelectorAll('li.mine'))];
   mine.forEach((li, i) => {
     li.classList.toggle('last-mine', i === mine.length - 1);
     const delivery = li.querySelector('.delivery');
@@ -671,10 +679,10 @@ function renderConnection() {
 }
 
 realtime.addEventListener('state', renderConnection);
-realtime.addEventListener('frame', (e) => frameHandlers[e.detail.type]?.(e.detail));
+realtime.addEventListener('frame', (e) => frameHandlers[detail(e).type]?.(detail(e)));
 realtime.addEventListener('expired', endSession);
 realtime.addEventListener('sendfailed', (e) => {
-  const { message_id, reason } = e.detail;
+  const { message_id, reason } = detail(e);
   state.failed.add(message_id);
   notify(`Message not sent: ${reason}`);
   if (state.pending.get(message_id)?.conversation_id === state.activeId) renderAllMessages();
@@ -712,7 +720,7 @@ function wireComposer() {
   input.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
-      $('composer').requestSubmit();
+      form('composer').requestSubmit();
     } else if (e.key === 'Escape' && state.editing) {
       cancelEdit();
       input.value = '';
@@ -733,20 +741,20 @@ function wireSidebar() {
   $('user-search').addEventListener('input', () => {
     renderUsers();
     clearTimeout(searchTimer);
-    const q = $('user-search').value.trim();
+    const q = field('user-search').value.trim();
     if (q) searchTimer = setTimeout(() => void attempt(() => searchUsers(q)), 250);
   });
-  const dialog = $('group-dialog');
+  const dialog = /** @type {HTMLDialogElement} */ ($('group-dialog'));
   $('new-group').addEventListener('click', () => {
-    $('group-form').reset();
+    form('group-form').reset();
     $('group-status').textContent = '';
     dialog.showModal();
   });
   $('group-cancel').addEventListener('click', () => dialog.close());
   $('group-form').addEventListener('submit', async (e) => {
     e.preventDefault();
-    const title = $('group-name').value.trim();
-    const usernames = $('group-members').value.split(',').map((s) => s.trim()).filter(Boolean);
+    const title = field('group-name').value.trim();
+    const usernames = field('group-members').value.split(',').map((s) => s.trim()).filter(Boolean);
     if (!title) return void ($('group-status').textContent = 'A group needs a name.');
     try {
       await createGroup(title, usernames);

@@ -1,3 +1,4 @@
+// @ts-check
 import { hasSession, post, saveTokens } from './session.js';
 
 const CHAT_PAGE = '/static/chat.html';
@@ -5,7 +6,7 @@ const CHAT_PAGE = '/static/chat.html';
 if (hasSession()) location.replace(CHAT_PAGE);
 
 const status = document.getElementById('auth-status');
-const tabs = [...document.querySelectorAll('[role="tab"]')];
+const tabs = [.../** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('[role="tab"]'))];
 
 function selectTab(tab) {
   for (const t of tabs) {
@@ -20,7 +21,7 @@ function selectTab(tab) {
 
 for (const tab of tabs) {
   tab.addEventListener('click', () => selectTab(tab));
-  tab.addEventListener('keydown', (e) => {
+  tab.addEventListener('keydown', (/** @type {KeyboardEvent} */ e) => {
     if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
     const next = tabs[(tabs.indexOf(tab) + (e.key === 'ArrowRight' ? 1 : tabs.length - 1)) % tabs.length];
     next.focus();

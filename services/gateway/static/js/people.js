@@ -1,3 +1,4 @@
+// @ts-check
 // How the UI names a person. A full name is free text anyone may set, even to another user's
 // username, so it is never shown without the unique @username that says who this really is.
 

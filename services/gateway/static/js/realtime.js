@@ -1,3 +1,4 @@
+// @ts-check
 import { SessionExpired, expiryOf, freshAccessToken, onAccessToken, refreshTokens } from './session.js';
 
 const BACKOFF_BASE_MS = 500;

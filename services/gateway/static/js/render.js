@@ -1,3 +1,4 @@
+// @ts-check
 // DOM builders. Everything a user typed goes in through textContent or text nodes, never innerHTML.
 
 export const QUICK_REACTIONS = ['👍', '❤️', '😂', '🎉'];

@@ -1,3 +1,4 @@
+// @ts-check
 // Tokens live in localStorage under the names seed 000 uses, so every tab of this origin shares them.
 const ACCESS_KEY = 'accessToken';
 const REFRESH_KEY = 'refreshToken';
@@ -109,7 +110,11 @@ export function keepSessionFresh(onExpired) {
   schedule();
 }
 
-/** JSON API call with the bearer token; a 401 gets one refresh and one retry. */
+/**
+ * JSON API call with the bearer token; a 401 gets one refresh and one retry.
+ * @param {string} path
+ * @param {{ method?: string, body?: unknown }} [request]
+ */
 export async function api(path, { method = 'GET', body } = {}) {
   const send = async () =>
     fetch(path, {

@@ -16,7 +16,7 @@ import { readyBoundMs, StackUnderTest, type ProcessName } from './harness/stack-
 
 jest.setTimeout(180_000);
 
-/** A killed messages replica's partitions are leased by another within this long (README, Messages replicas). */
+/** A killed messages replica's partitions are leased by another within this long (docs/scale-out.md, Messages replicas). */
 const takeoverBoundMs = 5_000;
 /**
  * Each of its conversations has a send acknowledged again within this long: sends after the kill

@@ -14,7 +14,7 @@
  * twice. (b) also asserts that a socket in a 12 s blackhole is closed by the server's ping within
  * 2 × WS_PING_INTERVAL_SECONDS (+1 s of timer slack), that the client gives up on it within its
  * silence bound, and that replay (link back → caught up by `sync`) has p99 ≤ 1 s. Figures are
- * printed and written to test-results/flaky-network-report.json. README: Scale-out, Flaky networks.
+ * printed and written to test-results/flaky-network-report.json. docs/scale-out.md, Flaky networks.
  */
 import { percentile } from '@pneumatic/testkit';
 import { writeFileSync, mkdirSync } from 'node:fs';

@@ -18,7 +18,7 @@ import { loneSurrogateText, malformedEscape, prototypeName, prototypeNames, trun
 jest.setTimeout(120_000);
 
 const errorCodes = new Set<string>(ErrorCode.options);
-/** Close codes shared/API.md and the README document for /ws, plus the WebSocket's own protocol-violation codes. */
+/** Close codes docs/api.md and docs/protocol.md document for /ws, plus the WebSocket's own protocol-violation codes. */
 const documentedCloseCodes = new Set([1008, 1009, 1012, 1013, 1002, 1007]);
 const secret = `canary-${randomUUID()}`;
 

@@ -45,7 +45,7 @@ beforeAll(async () => {
     // The whole crowd signs up and logs in from 127.0.0.1: logins may not take turns per address here.
     RATE_LIMIT_LOGINS_IN_FLIGHT_PER_IP: '64',
     RATE_LIMIT_LOGINS_WAITING_PER_IP: '10000',
-    // What gateway-2 (and the messages service behind it) can take on this 2-core box; see README.
+    // What gateway-2 (and the messages service behind it) can take on this 2-core box; see docs/scale-out.md.
     WS_DRAIN_CLOSES_PER_SECOND: process.env.ROLLOUT_DRAIN_PACE ?? String(drainPace),
     WS_DRAIN_SECONDS: '30',
     // The default: the harness's 5 s pings 1,100 sockets a second here, a load the suite does not measure.

@@ -135,13 +135,13 @@ describe('docker-compose.yml', () => {
     expect(services.jaeger).toBeDefined();
   });
 
-  it('provisions a Grafana dashboard whose panels use a provisioned data source and metrics the README lists', () => {
+  it('provisions a Grafana dashboard whose panels use a provisioned data source and metrics docs/operations.md lists', () => {
     const datasources = parse(read('deploy/grafana/provisioning/datasources/prometheus.yaml')) as { datasources: { uid: string }[] };
     const uids = datasources.datasources.map((d) => d.uid);
     const dashboard = JSON.parse(read('deploy/grafana/dashboards/pneumatic-overview.json')) as {
       panels: { title: string; targets: { expr: string; datasource: { uid: string } }[] }[];
     };
-    const readme = read('README.md');
+    const readme = read('docs/operations.md');
     const titles = dashboard.panels.map((p) => p.title.toLowerCase()).join(' | ');
     for (const topic of ['connections', 'messages per second', 'delivery latency', 'nats', 'postgres', 'projection lag', 'kafka export lag']) expect(titles).toContain(topic);
     for (const target of dashboard.panels.flatMap((p) => p.targets)) {

@@ -70,7 +70,7 @@ export async function kafkaExport(ctx: ScenarioContext, target: KafkaExportTarge
         replayNoticedAfterMs: drain.noticedAfterMs,
       },
       checks: [
-        // Caught up means no event is missing; records beyond the stored events are repeats (README, Kafka export).
+        // Caught up means no event is missing; records beyond the stored events are repeats (docs/operations.md, Kafka export).
         { what: 'repeated records, no fault (live)', target: '0', actual: String(exportedOnce - stored), pass: exportedOnce === stored },
         { what: 'backlog export events/s', target: '>= 5000', actual: String(perSecond), pass: perSecond >= 5000 },
         { what: 'export lag p99 under load (ms)', target: '< 1000', actual: String(p99), pass: p99 < 1000 },

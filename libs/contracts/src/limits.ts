@@ -1,4 +1,4 @@
-/** Product limits shared by every service; the README documents them. */
+/** Product limits shared by every service; docs/protocol.md (Limits) documents them. */
 export const limits = {
   contentMaxChars: 4000,
   usernameMinChars: 3,

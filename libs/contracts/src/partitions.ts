@@ -1,5 +1,5 @@
 /**
- * Sends and read receipts of one conversation go to one messages replica at a time (README,
+ * Sends and read receipts of one conversation go to one messages replica at a time (docs/scale-out.md,
  * Messages replicas): the gateway hashes the conversation id to one of `partitions` partitions
  * and requests `<subject>.<partition>`, which only the replica leasing that partition serves. The
  * contract's own subject stays served by every replica's queue group, for a partition without an

@@ -35,7 +35,7 @@ export const eventStreamEnv = {
 
 /**
  * How many partitions conversations' sends are spread over: gateways route by it and messages
- * replicas lease by it, so both must be given the same (README, Messages replicas).
+ * replicas lease by it, so both must be given the same (docs/scale-out.md, Messages replicas).
  */
 export const messagesPartitionsEnv = {
   MESSAGES_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(defaultMessagesPartitions),

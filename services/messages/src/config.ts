@@ -14,7 +14,7 @@ export type GroupCommitConfig = z.infer<z.ZodObject<typeof groupCommitEnv>>;
 
 /**
  * Bounds in bytes and count that keep every reply far under a NATS message (1 MiB): a history
- * page stops at a byte budget, a message's reactions at these counts (README, Limits).
+ * page stops at a byte budget, a message's reactions at these counts (docs/protocol.md, Limits).
  */
 export const messageBoundsEnv = {
   MESSAGES_HISTORY_PAGE_MAX_BYTES: z.coerce.number().int().min(16 * 1024).max(768 * 1024).default(256 * 1024),

@@ -20,7 +20,7 @@ export interface MessagesServiceDeps {
   /** Where the service's own metrics go (the embedded mode has none of its own). */
   metrics?: Metrics;
   /**
-   * Lease partitions of conversations and serve their sends (README, Messages replicas). Without,
+   * Lease partitions of conversations and serve their sends (docs/scale-out.md, Messages replicas). Without,
    * the replica serves only the shared queue group: the embedded mode's one process.
    */
   leasing?: PartitionLeasing;

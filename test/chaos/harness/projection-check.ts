@@ -3,7 +3,7 @@ import { waitFor } from '@pneumatic/testkit';
 import type { ChatLoad } from './chat-load';
 import type { StackUnderTest } from './stack-under-test';
 
-/** The summaries projection must show every stored message within this long after a fault's check (README). */
+/** The summaries projection must show every stored message within this long after a fault's check (docs/testing.md, Faults and hostile input). */
 export const projectionBoundMs = 30_000;
 
 /** How long until every conversation's summary (GET /conversations/:id) shows its last stored seq. */

@@ -1,5 +1,5 @@
 /**
- * Which messages replica serves each conversation's sends (the lease of its partition, README
+ * Which messages replica serves each conversation's sends (the lease of its partition, docs/scale-out.md
  * "Messages replicas"), and how soon a killed replica's conversations are served again: leased by
  * another session, and acknowledged.
  */

@@ -31,7 +31,7 @@ function processNamesOf({ gateways, messagesReplicas }: Topology): ProcessName[]
     ...Array.from({ length: gateways }, (_, i) => `gateway-${i + 1}` as const),
   ];
 }
-/** Every process must answer /ready 200 within this long after a fault ends (README documents it). */
+/** Every process must answer /ready 200 within this long after a fault ends (docs/testing.md documents it). */
 export const readyBoundMs = 60_000;
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..');

@@ -1,4 +1,4 @@
-/** Close codes the protocol documents (README, "WebSocket close codes"). */
+/** Close codes the protocol documents (docs/protocol.md, "WebSocket close codes"). */
 export const closeCodes = {
   policy: 1008,
   restart: 1012,

@@ -6,7 +6,7 @@ import type { Message } from '@pneumatic/contracts';
  * first after an `after_seq`. The page keeps the front of that order (the messages nearest the
  * cursor) and stops before passing `maxBytes` of JSON, so a cut page is still contiguous from its
  * cursor and the next page (by the same cursor rule) goes on where it stopped. The first message
- * is always kept, so every page moves on; one message is bounded far below any budget (README, Limits).
+ * is always kept, so every page moves on; one message is bounded far below any budget (docs/protocol.md, Limits).
  */
 export function historyPage(read: Message[], limit: number, maxBytes: number): { messages: Message[]; has_more: boolean } {
   const messages: Message[] = [];

@@ -69,7 +69,7 @@ export interface ReactToMessage extends ActorCommand {
 }
 
 /**
- * What keeps one message's reactions, and so the message, small (README, Limits): distinct emoji
+ * What keeps one message's reactions, and so the message, small (docs/protocol.md, Limits): distinct emoji
  * on it, emoji one user put on it, and reactions (user, emoji pairs) in all.
  */
 export interface ReactionBounds {

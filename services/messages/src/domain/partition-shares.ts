@@ -1,5 +1,5 @@
 /**
- * How messages replicas divide the partitions among themselves (README, Messages replicas). Every
+ * How messages replicas divide the partitions among themselves (docs/scale-out.md, Messages replicas). Every
  * replica sees the same list of replicas (the holders of the membership lease, by session id) and
  * who holds each partition; from that, each works out its own share and which partitions to take
  * or give up. No I/O: the leases themselves are store/partition-leases.ts.

@@ -12,7 +12,7 @@ export interface PartitionLeasing {
 
 /**
  * Leases this replica's share of the partitions and serves their subjects while it holds them
- * (README, Messages replicas). A partition given up is served for three checks more, so the
+ * (docs/scale-out.md, Messages replicas). A partition given up is served for three checks more, so the
  * replica taking it (at its next check) has subscribed before this one stops. Resolves once the
  * first check has taken what was free, with the partitions held (live) and `stop`, which gives
  * every lease up and waits out the handovers.

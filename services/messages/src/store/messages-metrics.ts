@@ -19,7 +19,7 @@ export function batchPathCounter({ registry }: Metrics): (path: BatchPath) => vo
   return (path) => batches.inc({ path });
 }
 
-/** The partitions this replica leases now (README, Messages replicas): all replicas' add up to MESSAGES_PARTITIONS once settled. */
+/** The partitions this replica leases now (docs/scale-out.md, Messages replicas): all replicas' add up to MESSAGES_PARTITIONS once settled. */
 export function partitionsHeldGauge({ registry }: Metrics, held: () => number): void {
   new Gauge({
     name: 'pneumatic_messages_partitions_held',

@@ -86,6 +86,11 @@ export const StoredMemberRemovedV1 = relayed(
   1,
   z.object({ conversationId: Id, userId: Id, removedBy: Id, removedAt: z.string() }),
 );
+export const StoredConversationRenamedV1 = relayed(
+  'conversation.renamed',
+  1,
+  z.object({ conversationId: Id, title: z.string(), renamedBy: Id, renamedAt: z.string() }),
+);
 
 /** Every stored event of the messages service, all versions. */
 export const RelayedMessageEvent = z.union([
@@ -97,7 +102,7 @@ export const RelayedMessageEvent = z.union([
   StoredMessageReadV1,
 ]);
 export type RelayedMessageEvent = z.infer<typeof RelayedMessageEvent>;
-export const RelayedConversationEvent = z.union([StoredConversationCreatedV1, StoredMembersAddedV1, StoredMemberRemovedV1]);
+export const RelayedConversationEvent = z.union([StoredConversationCreatedV1, StoredMembersAddedV1, StoredMemberRemovedV1, StoredConversationRenamedV1]);
 export type RelayedConversationEvent = z.infer<typeof RelayedConversationEvent>;
 
 /** The JetStream subjects (before the prefix), by the service whose relay publishes them. */

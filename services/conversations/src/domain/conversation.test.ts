@@ -2,12 +2,11 @@ import {
   decide,
   directKeyOf,
   evolve,
-  type ConversationCommand,
-  type ConversationEvent,
   type ConversationKind,
   type ConversationState,
   type CreateConversation,
 } from './conversation';
+import { runCommands } from './run-commands';
 
 const now = new Date('2026-01-01T12:00:00.000Z');
 const [alice, bob, carol, dave] = ['a0000000-0000-4000-8000-000000000001', 'b0000000-0000-4000-8000-000000000002', 'c0000000-0000-4000-8000-000000000003', 'd0000000-0000-4000-8000-000000000004'];
@@ -20,17 +19,7 @@ const create = (title: string, memberIds: string[], kind?: ConversationKind): Cr
 /** A group of the caller and one other, which only an explicit kind makes. */
 const pairGroup = (title: string) => create(title, [bob], 'group');
 
-/** Runs commands one after another, as the store does: decide on the folded state, then fold the new events. */
-function run(...commands: ConversationCommand[]): { state: ConversationState; events: ConversationEvent[] } {
-  let state: ConversationState = null;
-  const events: ConversationEvent[] = [];
-  for (const command of commands) {
-    const emitted: ConversationEvent[] = decide(command, state);
-    events.push(...emitted);
-    state = emitted.reduce(evolve, state);
-  }
-  return { state, events };
-}
+const run = runCommands;
 
 const failure = (fn: () => unknown) => {
   try {

@@ -1,5 +1,6 @@
 import { RelayedConversationEvent } from '@pneumatic/contracts';
-import { decide, evolve, type ConversationCommand, type ConversationEvent, type ConversationState } from './conversation';
+import type { ConversationCommand } from './conversation';
+import { runCommands } from './run-commands';
 
 const now = new Date('2026-01-01T12:00:00.000Z');
 const [alice, bob, carol] = ['a0000000-0000-4000-8000-000000000001', 'b0000000-0000-4000-8000-000000000002', 'c0000000-0000-4000-8000-000000000003'];
@@ -19,13 +20,7 @@ const commands: ConversationCommand[] = [
  * the decider emits without a schema fails here.
  */
 describe('stored conversation events match their contracts', () => {
-  let state: ConversationState = null;
-  const emitted: ConversationEvent[] = [];
-  for (const command of commands) {
-    const events: ConversationEvent[] = decide(command, state);
-    emitted.push(...events);
-    state = events.reduce(evolve, state);
-  }
+  const emitted = runCommands(...commands).events;
 
   it('covers every event type the decider emits', () => {
     expect(new Set(emitted.map((e) => e.type))).toEqual(

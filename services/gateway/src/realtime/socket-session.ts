@@ -46,6 +46,11 @@ const maxTimerMs = 2 ** 31 - 1;
 /** Frames answered even when the queue is late: a late `auth` would let the socket expire. */
 const neverLate = new Set<ClientFrame['type']>(['ping', 'auth']);
 
+/** Reached by no parsed frame: a frame type added to the contracts without a case fails to compile. */
+const unhandled = (frame: never): never => {
+  throw new Error(`no handler for frame ${JSON.stringify(frame)}`);
+};
+
 type Ref = string | number | undefined;
 
 /**
@@ -190,6 +195,8 @@ export class SocketSession {
         const { online } = await bus.call(contracts.presenceQuery, { user_ids: members });
         return this.send({ type: 'online_users', conversation_id: frame.conversation_id, users: online, ref: frame.ref });
       }
+      default:
+        return unhandled(frame);
     }
   }
 

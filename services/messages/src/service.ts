@@ -1,5 +1,4 @@
-import { migrate, replayRelayFromStart, startRelay, type Bus, type Database, type EventLog, type Logger, type Metrics, type OnStop } from '@pneumatic/platform';
-import path from 'node:path';
+import { replayRelayFromStart, startRelay, type Bus, type Database, type EventLog, type Logger, type Metrics, type OnStop } from '@pneumatic/platform';
 import type { GroupCommitConfig, MessageBoundsConfig } from './config';
 import { serveLeasedPartitions, type PartitionLeasing } from './handlers/leased-partitions';
 import { registerMessageHandlers } from './handlers/message-handlers';
@@ -8,8 +7,9 @@ import { findUsersByName } from './projections/user-directory';
 import { batchPathCounter } from './store/messages-metrics';
 import { GroupCommit } from './store/group-commit';
 import { MessageStore } from './store/message-store';
+import { messagesSchema, migrateMessages } from './store/messages-schema';
 
-export const messagesSchema = 'messages';
+export { messagesSchema };
 
 export interface MessagesServiceDeps {
   config: GroupCommitConfig & MessageBoundsConfig;
@@ -30,7 +30,7 @@ export interface MessagesServiceDeps {
 
 /** Migrates, starts the relay and the user directory, answers the RPCs; the same in its own process and embedded. */
 export async function startMessagesService({ config, logger, bus, db, events, metrics, leasing, replayEvents = false }: MessagesServiceDeps, onStop: OnStop) {
-  await migrate(db, messagesSchema, path.join(__dirname, '..', 'migrations'), { eventStore: true });
+  await migrateMessages(db);
   if (replayEvents) await replayRelayFromStart(db, messagesSchema);
   onStop(startRelay({ db, stream: events, service: messagesSchema, logger }));
   onStop(await startMessagesProjections(db, events, bus, logger, { rebuild: replayEvents }));

@@ -9,15 +9,15 @@ import {
   conversationSubject,
   type Message,
 } from '@pneumatic/contracts';
-import { Bus, connectDatabase, migrate, type Database } from '@pneumatic/platform';
+import { Bus, connectDatabase, type Database } from '@pneumatic/platform';
 import { createTestContext, waitFor, type TestContext } from '@pneumatic/testkit';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import type { z } from 'zod';
 import { GroupCommit } from '../store/group-commit';
 import { MessageStore } from '../store/message-store';
 import { findUsersByName } from '../projections/user-directory';
 import { registerMessageHandlers } from './message-handlers';
+import { migrateMessages } from '../store/messages-schema';
 
 describe('message handlers (real Postgres and NATS)', () => {
   let ctx: TestContext;
@@ -41,7 +41,7 @@ describe('message handlers (real Postgres and NATS)', () => {
   beforeAll(async () => {
     ctx = await createTestContext('messages');
     db = connectDatabase({ url: ctx.databaseUrl, schema: 'messages', logger: ctx.logger });
-    await migrate(db, 'messages', path.join(__dirname, '..', '..', 'migrations'), { eventStore: true });
+    await migrateMessages(db);
     bus = await ctx.connectBus();
     // Stand in for the conversations and auth services, over the same real NATS.
     bus.serve(

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import {
   EventRelay,
@@ -6,13 +5,13 @@ import {
   appendToStream,
   connectDatabase,
   lockStream,
-  migrate,
   withTransaction,
   type Database,
   type PoolClient,
   type RelayedEvent,
 } from '@pneumatic/platform';
 import { createTestContext, waitFor, type TestContext } from '@pneumatic/testkit';
+import { migrateMessages } from '../store/messages-schema';
 
 /** The relay against real Postgres and JetStream: commit order, crashes, replicas. */
 describe('event relay (Postgres to JetStream)', () => {
@@ -24,7 +23,7 @@ describe('event relay (Postgres to JetStream)', () => {
   beforeAll(async () => {
     ctx = await createTestContext('event_relay');
     db = connectDatabase({ url: ctx.databaseUrl, schema: 'messages', logger: ctx.logger });
-    await migrate(db, 'messages', path.join(__dirname, '..', '..', 'migrations'), { eventStore: true });
+    await migrateMessages(db);
     stream = await EventStream.connect({ url: ctx.natsUrl, prefix: ctx.natsPrefix, name: 'relay-test', logger: ctx.logger });
   });
   afterEach(async () => {

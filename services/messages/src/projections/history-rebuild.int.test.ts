@@ -1,10 +1,11 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { appendToStream, connectDatabase, lockStream, migrate, withTransaction, type Database, type NewEvent } from '@pneumatic/platform';
+import { appendToStream, connectDatabase, lockStream, withTransaction, type Database, type NewEvent } from '@pneumatic/platform';
 import { createTestContext, type TestContext } from '@pneumatic/testkit';
 import { upcast } from '../domain/upcast';
 import { projectToHistory, type StoredMessageEvent } from '../store/history-projection';
 import { compareHistory, rebuildHistory } from './history-rebuild';
+import { migrateMessages } from '../store/messages-schema';
 
 /** The stored event fixtures of every version, appended and projected inline as the store does. */
 describe('history rebuild', () => {
@@ -14,7 +15,7 @@ describe('history rebuild', () => {
   beforeAll(async () => {
     ctx = await createTestContext('history_rebuild');
     db = connectDatabase({ url: ctx.databaseUrl, schema: 'messages', logger: ctx.logger });
-    await migrate(db, 'messages', path.join(__dirname, '..', '..', 'migrations'), { eventStore: true });
+    await migrateMessages(db);
     const dir = path.resolve(__dirname, '..', '..', '..', '..', 'libs', 'contracts', 'fixtures', 'events');
     const fixtures = readdirSync(dir)
       .filter((name) => name.startsWith('message.'))

@@ -6,7 +6,6 @@ import {
   EventStream,
   catchUpProjection,
   connectDatabase,
-  migrate,
   resetProjection,
   withTransaction,
   type Bus,
@@ -18,6 +17,7 @@ import type { z } from 'zod';
 import { senderAndMentions } from '../handlers/membership';
 import { startMessagesProjections } from './start-projections';
 import { backfillUserDirectory, findUsersByName, userDirectory } from './user-directory';
+import { migrateMessages } from '../store/messages-schema';
 
 /**
  * The user directory over real Postgres and JetStream. The test bus stands in for auth: it
@@ -47,7 +47,7 @@ describe('user directory projection', () => {
   beforeAll(async () => {
     ctx = await createTestContext('user_directory');
     db = connectDatabase({ url: ctx.databaseUrl, schema: 'messages', logger: ctx.logger });
-    await migrate(db, 'messages', path.join(__dirname, '..', '..', 'migrations'), { eventStore: true });
+    await migrateMessages(db);
     stream = await EventStream.connect({ url: ctx.natsUrl, prefix: ctx.natsPrefix, name: 'user-directory-test', logger: ctx.logger });
     bus = await ctx.connectBus();
     // auth's users.list, paging by two whatever the limit so the backfill has to follow next_cursor.

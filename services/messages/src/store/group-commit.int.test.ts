@@ -1,10 +1,10 @@
 import { DomainError } from '@pneumatic/contracts';
-import { commandMetadata, connectDatabase, migrate, type Database } from '@pneumatic/platform';
+import { commandMetadata, connectDatabase, type Database } from '@pneumatic/platform';
 import { createTestContext, type TestContext } from '@pneumatic/testkit';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { GroupCommit } from './group-commit';
 import { MessageStore, type SendItem } from './message-store';
+import { migrateMessages } from './messages-schema';
 
 describe('group commit (real Postgres)', () => {
   let ctx: TestContext;
@@ -16,7 +16,7 @@ describe('group commit (real Postgres)', () => {
   beforeAll(async () => {
     ctx = await createTestContext('group_commit');
     db = connectDatabase({ url: ctx.databaseUrl, schema: 'messages', logger: ctx.logger });
-    await migrate(db, 'messages', path.join(__dirname, '..', '..', 'migrations'), { eventStore: true });
+    await migrateMessages(db);
     store = new MessageStore(db);
   });
   afterAll(async () => {

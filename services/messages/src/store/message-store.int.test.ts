@@ -1,8 +1,8 @@
-import { commandMetadata, connectDatabase, migrate, readStream, withTransaction, type Database } from '@pneumatic/platform';
+import { commandMetadata, connectDatabase, readStream, withTransaction, type Database } from '@pneumatic/platform';
 import { createTestContext, type TestContext } from '@pneumatic/testkit';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { MessageStore, type SendItem } from './message-store';
+import { migrateMessages } from './messages-schema';
 
 /**
  * A store that knows a conversation's tip writes a batch in one statement; these are the cases
@@ -16,7 +16,7 @@ describe('message store sends from remembered stream tips (real Postgres)', () =
   beforeAll(async () => {
     ctx = await createTestContext('message_store');
     db = connectDatabase({ url: ctx.databaseUrl, schema: 'messages', logger: ctx.logger });
-    await migrate(db, 'messages', path.join(__dirname, '..', '..', 'migrations'), { eventStore: true });
+    await migrateMessages(db);
   });
   afterAll(async () => {
     await db.end();

@@ -1,7 +1,7 @@
-import { connectDatabase, migrate, withTransaction, type Database } from '@pneumatic/platform';
+import { connectDatabase, withTransaction, type Database } from '@pneumatic/platform';
 import { createTestContext, type TestContext } from '@pneumatic/testkit';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
+import { migrateMessages } from './messages-schema';
 
 /**
  * The one-statement append asks `sent_before` whether a batch retries stored sends. The statement
@@ -16,7 +16,7 @@ describe('sent_before (real Postgres)', () => {
   beforeAll(async () => {
     ctx = await createTestContext('sent_before');
     db = connectDatabase({ url: ctx.databaseUrl, schema: 'messages', logger: ctx.logger });
-    await migrate(db, 'messages', path.join(__dirname, '..', '..', 'migrations'), { eventStore: true });
+    await migrateMessages(db);
   });
   afterAll(async () => {
     await db.end();

@@ -19,7 +19,6 @@ const create = (title: string, memberIds: string[], kind?: ConversationKind): Cr
 /** A group of the caller and one other, which only an explicit kind makes. */
 const pairGroup = (title: string) => create(title, [bob], 'group');
 
-const run = runCommands;
 
 const failure = (fn: () => unknown) => {
   try {
@@ -43,26 +42,26 @@ describe('creating a conversation', () => {
   });
 
   it('adds the caller even when they name only others, and keeps them once when they name themselves', () => {
-    expect(run(pairGroup('Team')).state?.members).toEqual([alice, bob]);
-    expect(run(create('Team', [bob, alice], 'group')).state?.members).toEqual([alice, bob]);
+    expect(runCommands(pairGroup('Team')).state?.members).toEqual([alice, bob]);
+    expect(runCommands(create('Team', [bob, alice], 'group')).state?.members).toEqual([alice, bob]);
   });
 
   it('drops duplicate member ids', () => {
-    expect(run(create('Team', [bob, bob, carol, bob])).state?.members).toEqual([alice, bob, carol]);
+    expect(runCommands(create('Team', [bob, bob, carol, bob])).state?.members).toEqual([alice, bob, carol]);
   });
 
   it('makes an untitled chat with exactly one other member direct', () => {
-    expect(run(create('', [bob])).state?.kind).toBe('direct');
-    expect(run(create('   ', [bob, bob, alice])).state?.kind).toBe('direct');
+    expect(runCommands(create('', [bob])).state?.kind).toBe('direct');
+    expect(runCommands(create('   ', [bob, bob, alice])).state?.kind).toBe('direct');
   });
 
   it('makes a titled chat with exactly one other member direct too, keeping the title it was created with', () => {
-    expect(run(create('Bob', [bob])).state).toMatchObject({ kind: 'direct', title: 'Bob', members: [alice, bob] });
+    expect(runCommands(create('Bob', [bob])).state).toMatchObject({ kind: 'direct', title: 'Bob', members: [alice, bob] });
   });
 
   it('makes a group of two only when asked, and a titled chat of one a group', () => {
-    expect(run(pairGroup('Pair')).state?.kind).toBe('group');
-    expect(run(create('Notes to self', [])).state).toMatchObject({ kind: 'group', members: [alice] });
+    expect(runCommands(pairGroup('Pair')).state?.kind).toBe('group');
+    expect(runCommands(create('Notes to self', [])).state).toMatchObject({ kind: 'group', members: [alice] });
   });
 
   it('refuses an untitled group of two', () => {
@@ -82,7 +81,7 @@ describe('creating a conversation', () => {
   });
 
   it('trims the title', () => {
-    expect(run(create('  Team  ', [bob, carol])).state?.title).toBe('Team');
+    expect(runCommands(create('  Team  ', [bob, carol])).state?.title).toBe('Team');
   });
 
   it('refuses a group without a title', () => {
@@ -99,7 +98,7 @@ describe('creating a conversation', () => {
 
   it('refuses more than 1000 members, counting the caller', () => {
     const ids = (n: number) => Array.from({ length: n }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
-    expect(run(create('Big', ids(999))).state?.members).toHaveLength(1000);
+    expect(runCommands(create('Big', ids(999))).state?.members).toHaveLength(1000);
     expect(failure(() => decide(create('Too big', ids(1000)), null))).toMatchObject({
       code: 'validation_error',
       detail: 'member_ids: a group has at most 1000 members',
@@ -111,14 +110,14 @@ describe('creating a conversation', () => {
   });
 
   it('refuses to create a conversation twice', () => {
-    const { state } = run(pairGroup('Team'));
+    const { state } = runCommands(pairGroup('Team'));
     expect(failure(() => decide(pairGroup('Team'), state))).toMatchObject({ code: 'conflict' });
   });
 });
 
 describe('evolving', () => {
   it('reproduces the state from the events alone', () => {
-    const { state, events } = run(
+    const { state, events } = runCommands(
       pairGroup('Team'),
       { type: 'AddMembers', data: { actorId: bob, userIds: [carol, dave], now } },
       { type: 'RemoveMember', data: { actorId: alice, userId: carol, now } },
@@ -129,7 +128,7 @@ describe('evolving', () => {
 });
 
 describe('adding members', () => {
-  const team = run(pairGroup('Team')).state;
+  const team = runCommands(pairGroup('Team')).state;
 
   it('adds only people not already there', () => {
     const events = decide({ type: 'AddMembers', data: { actorId: alice, userIds: [bob, carol, carol], now } }, team);
@@ -143,7 +142,7 @@ describe('adding members', () => {
   });
 
   it('refuses a direct conversation, a non-member caller and an unknown conversation', () => {
-    const direct = run(create('', [bob])).state;
+    const direct = runCommands(create('', [bob])).state;
     const add = (actorId: string) => ({ type: 'AddMembers' as const, data: { actorId, userIds: [carol], now } });
     expect(failure(() => decide(add(alice), direct))).toMatchObject({ code: 'validation_error' });
     expect(failure(() => decide(add(carol), team))).toMatchObject({ code: 'not_a_member' });
@@ -152,7 +151,7 @@ describe('adding members', () => {
 });
 
 describe('removing a member', () => {
-  const team = run(create('Team', [bob, carol])).state;
+  const team = runCommands(create('Team', [bob, carol])).state;
 
   it('lets a member leave or remove another', () => {
     expect(decide({ type: 'RemoveMember', data: { actorId: bob, userId: bob, now } }, team)).toHaveLength(1);
@@ -164,7 +163,7 @@ describe('removing a member', () => {
   });
 
   it('refuses a non-member caller and a direct conversation', () => {
-    const direct = run(create('', [bob])).state;
+    const direct = runCommands(create('', [bob])).state;
     expect(failure(() => decide({ type: 'RemoveMember', data: { actorId: dave, userId: bob, now } }, team))).toMatchObject({ code: 'not_a_member' });
     expect(failure(() => decide({ type: 'RemoveMember', data: { actorId: alice, userId: alice, now } }, direct))).toMatchObject({
       code: 'validation_error',
@@ -173,11 +172,11 @@ describe('removing a member', () => {
 });
 
 describe('renaming', () => {
-  const team = run(pairGroup('Team')).state;
+  const team = runCommands(pairGroup('Team')).state;
   const rename = (actorId: string, title: string) => ({ type: 'RenameConversation' as const, data: { actorId, title, now } });
 
   it('lets a member rename a group, trimming the title', () => {
-    const { state, events } = run(pairGroup('Team'), rename(bob, '  Core team '));
+    const { state, events } = runCommands(pairGroup('Team'), rename(bob, '  Core team '));
     expect(events[1]).toEqual({
       type: 'conversation.renamed',
       schemaVersion: 1,
@@ -191,7 +190,7 @@ describe('renaming', () => {
   });
 
   it('refuses a direct conversation, an empty title and a non-member', () => {
-    const direct = run(create('', [bob])).state;
+    const direct = runCommands(create('', [bob])).state;
     expect(failure(() => decide(rename(alice, 'Pair'), direct))).toMatchObject({ code: 'validation_error' });
     expect(failure(() => decide(rename(alice, '   '), team))).toMatchObject({ code: 'validation_error' });
     expect(failure(() => decide(rename(carol, 'Mine'), team))).toMatchObject({ code: 'not_a_member' });
